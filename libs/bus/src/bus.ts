@@ -34,6 +34,8 @@ export interface Subscription {
 export const subjects = {
   /** Deliveries (messages, status updates, presence, typing) for every socket of one user. */
   user: (userId: string) => `deliver.user.${userId}`,
+  /** Messages of one conversation, published once for every gateway holding a member's socket. */
+  conversation: (conversationId: string) => `deliver.conv.${conversationId}`,
   /** Typing indicators of one conversation. */
   typing: (conversationId: string) => `typing.conv.${conversationId}`,
   /** Membership of a conversation changed: gateways drop their cached membership. */

@@ -1,0 +1,30 @@
+// The whole platform in one process on the embedded adapters: `bun run dev`.
+// Apps talk exactly as in the cluster: through the ports, and to metadata through Connect-RPC
+// (an in-process transport here instead of HTTP).
+import { createLogger, runServices } from "@chat4all/kernel";
+import { createCloser, createInfra, gatewayService, loadConfig, metadataInProcess, usesDevSecret, workerServices } from "@chat4all/platform";
+
+const config = loadConfig({ C4A_MODE: "embedded", ...process.env });
+const log = createLogger(config.C4A_LOG_LEVEL, { app: "dev" });
+if (config.C4A_MODE !== "embedded") throw new Error("bun run dev runs the embedded mode; use `just up` for the cluster");
+if (usesDevSecret(config)) log.warn("using the built-in development JWT secret (set C4A_JWT_SECRET for anything shared)");
+const infra = createInfra(config, log);
+const closer = createCloser(log);
+const local = await infra.metadataLocal();
+closer.add("metadata", local.store);
+const core = {
+  events: closer.add("event log", await infra.eventLog()),
+  bus: closer.add("bus", infra.bus()),
+  messages: closer.add("message store", await infra.messageStore()),
+  metadata: metadataInProcess(local),
+};
+closer.add("ephemeral", infra.ephemeral());
+const gateway = await gatewayService(config, infra, core, log, {
+  onListen: (url) => {
+    log.info("chat4all is up", { url, data: config.C4A_DATA_DIR });
+    console.log(`\n  Chat4All (embedded) → ${url}\n  data: ${config.C4A_DATA_DIR}\n`);
+  },
+});
+const code = await runServices([gateway, ...workerServices(infra, core, log, ["ingest", "fanout", "status"])], { log: log.info });
+await closer.closeAll();
+process.exit(code);

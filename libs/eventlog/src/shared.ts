@@ -1,0 +1,48 @@
+/** Checks and helpers shared by the EventLog adapters. */
+import type { AppendRecord, EventRecord, TopicSpec } from "./event-log.ts";
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** Validated specs plus their `.dlq` twins (1 partition; none for a topic that is itself a `.dlq`). */
+export function checkTopics(topics: TopicSpec[]): TopicSpec[] {
+  const out = new Map<string, TopicSpec>();
+  for (const t of topics) {
+    if (!TOPIC_NAME.test(t.name)) throw new Error(`event log: invalid topic name ${JSON.stringify(t.name)}`);
+    if (!Number.isInteger(t.partitions) || t.partitions < 1) throw new Error(`event log: topic ${t.name}: invalid partition count ${t.partitions}`);
+    out.set(t.name, { name: t.name, partitions: t.partitions });
+    if (!t.name.endsWith(".dlq")) out.set(`${t.name}.dlq`, { name: `${t.name}.dlq`, partitions: 1 });
+  }
+  return [...out.values()];
+}
+
+/** Throws when a record is not `{ key: string, value: Uint8Array, headers?: Record<string, string> }`. */
+export function checkAppend(topic: string, records: AppendRecord[]): void {
+  for (const r of records) {
+    const ok =
+      typeof r.key === "string" &&
+      r.value instanceof Uint8Array &&
+      (r.headers === undefined || Object.values(r.headers).every((v) => typeof v === "string"));
+    if (!ok) throw new Error(`event log: append to ${topic}: a record needs a string key, a Uint8Array value and string headers`);
+  }
+}
+
+/** The record `deadLetter` appends to `<topic>.dlq`: same key, value and headers, plus the reason and origin. */
+export function dlqRecord(record: EventRecord, reason: string): AppendRecord {
+  return {
+    key: record.key,
+    value: record.value,
+    headers: {
+      ...record.headers,
+      "x-dlq-reason": reason,
+      "x-dlq-topic": record.topic,
+      "x-dlq-partition": String(record.partition),
+      "x-dlq-offset": record.offset,
+    },
+  };
+}
+
+/** Capped exponential backoff with jitter for handler retries (attempt ≥ 1). */
+export function retryDelay(attempt: number, baseMs = 100, maxMs = 5_000): number {
+  const d = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 16));
+  return d * (0.75 + Math.random() / 4);
+}

@@ -1,0 +1,67 @@
+import { createLogger } from "@chat4all/kernel";
+import { Elysia } from "elysia";
+import type { GatewayDeps } from "./deps.ts";
+import { errorBody, toHttpError } from "./http/errors.ts";
+import { authModule } from "./modules/auth/index.ts";
+import { conversationsModule } from "./modules/conversations/index.ts";
+import { createConversationService } from "./modules/conversations/service.ts";
+import { messagesModule } from "./modules/messages/index.ts";
+import { createMessageService } from "./modules/messages/service.ts";
+import { usersModule } from "./modules/users/index.ts";
+import { createHub } from "./realtime/hub.ts";
+
+/**
+ * The gateway's HTTP application (REST routes of API.md, health) plus its WebSocket hub.
+ * Transport-free: `app.handle(request)` serves a Request; `server.ts` binds it to a port.
+ */
+export function createGatewayApp(deps: GatewayDeps) {
+  const log = deps.log ?? createLogger();
+  const conversations = createConversationService(deps);
+  const messages = createMessageService(deps, conversations);
+  const hub = createHub(deps, messages);
+
+  const app = new Elysia()
+    .onError(({ code, error, set, request }) => {
+      const e = toHttpError(code, error);
+      if (e.status >= 500) log.error("request failed", { method: request.method, path: new URL(request.url).pathname, err: error });
+      set.status = e.status;
+      if (e.headers) Object.assign(set.headers, e.headers);
+      return e.body;
+    })
+    .onRequest(({ request, set }) => {
+      const len = Number(request.headers.get("content-length") ?? 0);
+      if (len > deps.settings.maxBodyBytes) {
+        set.status = 413;
+        return errorBody("BODY_TOO_LARGE", `request bodies are limited to ${deps.settings.maxBodyBytes} bytes`);
+      }
+    })
+    .get("/health", () => ({ status: "ok" }))
+    .get("/ready", async ({ set }) => {
+      const checks = await readiness(deps);
+      const ok = Object.values(checks).every(Boolean);
+      set.status = ok ? 200 : 503;
+      return { status: ok ? "ready" : "not_ready", checks };
+    })
+    .use(authModule(deps))
+    .use(usersModule(deps))
+    .use(conversationsModule(deps, conversations))
+    .use(messagesModule(deps, messages));
+
+  return { app, hub, messages, conversations };
+}
+
+/** Readiness of every dependency, each bounded in time. */
+async function readiness(deps: GatewayDeps): Promise<Record<string, boolean>> {
+  const within = (p: Promise<boolean>) =>
+    Promise.race([p.catch(() => false), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000))]);
+  const [events, metadata, messages, ephemeral] = await Promise.all([
+    within(deps.events.healthy()),
+    within(deps.metadata.healthy()),
+    within(deps.messages.healthy()),
+    within(deps.ephemeral.healthy()),
+  ]);
+  return { events, metadata, messages, ephemeral, bus: deps.bus.healthy() };
+}
+
+/** The gateway application. */
+export type GatewayApp = ReturnType<typeof createGatewayApp>;

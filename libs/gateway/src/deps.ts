@@ -1,0 +1,39 @@
+import type { TokenSigner, PasswordHasher } from "@chat4all/auth";
+import type { BlobStore } from "@chat4all/blob";
+import type { Bus } from "@chat4all/bus";
+import type { Ephemeral } from "@chat4all/ephemeral";
+import type { EventLog } from "@chat4all/eventlog";
+import type { Logger } from "@chat4all/kernel";
+import type { MessageStore } from "@chat4all/message-store";
+import type { MetadataStore } from "@chat4all/metadata";
+import type { MembershipCache } from "@chat4all/pipeline";
+
+/** Tunables of a gateway instance (parsed from the environment by the app). */
+export interface GatewaySettings {
+  /** Unique per instance: presence entries and logs carry it. */
+  instanceId: string;
+  accessTtlSec: number;
+  refreshTtlSec: number;
+  maxBodyBytes: number;
+  maxFrameBytes: number;
+  /** Sends per user per minute (0 = unlimited). */
+  sendRatePerMin: number;
+  /** Auth requests per IP per minute (0 = unlimited). */
+  authRatePerMin: number;
+  corsOrigins: string[];
+}
+
+/** Everything a gateway needs, passed in by the composition root. */
+export interface GatewayDeps {
+  settings: GatewaySettings;
+  log: Logger;
+  metadata: MetadataStore;
+  messages: MessageStore;
+  events: EventLog;
+  bus: Bus;
+  ephemeral: Ephemeral;
+  blobs?: BlobStore;
+  members: MembershipCache;
+  signer: TokenSigner;
+  passwords: PasswordHasher;
+}

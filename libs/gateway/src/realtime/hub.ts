@@ -1,0 +1,355 @@
+import { type Bus, type Subscription, subjects } from "@chat4all/bus";
+import { type DomainError, isDomainError } from "@chat4all/kernel";
+import { type Delivery, decodeDelivery, decodeMembershipChange, encodeDelivery, presenceKey } from "@chat4all/pipeline";
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
+import * as v from "valibot";
+import type { GatewayDeps } from "../deps.ts";
+import { authenticate } from "../http/auth-guard.ts";
+import type { createMessageService } from "../modules/messages/service.ts";
+import { ClientFrame, errorFrame } from "./frames.ts";
+import { replayConversation } from "./replay.ts";
+
+/** Per-socket state; kept small (tens of thousands of sockets per instance). */
+export interface Conn {
+  id: number;
+  userId: string;
+  /** Set when the upgrade carried no valid token: the socket is closed with 1008 on open. */
+  authError?: string;
+  /** Conversations whose live messages this socket receives. */
+  convs: Set<string>;
+  /** Conversations being replayed: live messages wait here until the replay caught up. */
+  resuming?: Map<string, Delivery[]>;
+  /** Has sent a frame: receives PRESENCE and TYPING too (silent legacy clients only get deliveries). */
+  interactive: boolean;
+  badFrames: number;
+  lastTypingAt: number;
+}
+
+type Ws = ServerWebSocket<Conn>;
+const topic = (conversationId: string) => `c:${conversationId}`;
+const PRESENCE_TTL_MS = 60_000;
+const MAX_BAD_FRAMES = 10;
+const TYPING_MIN_INTERVAL_MS = 1_000;
+
+/** Close codes of the protocol (docs/websocket-protocol.md). */
+export const CloseCodes = { policy: 1008, tooBig: 1009, restart: 1012, slowConsumer: 4008 } as const;
+
+/**
+ * The WebSocket hub of one gateway instance: authenticates upgrades, subscribes the Bus subjects of
+ * its users and their conversations (refcounted), delivers live frames (Bun's native topic publish
+ * for messages), replays history on RESUME without gaps or duplicates, and handles client frames.
+ */
+export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createMessageService>) {
+  const { bus, log } = deps;
+  const instance = deps.settings.instanceId;
+  let server: Server<Conn> | undefined;
+  let nextId = 1;
+  let accepting = true;
+  const userConns = new Map<string, Set<Ws>>();
+  const userSubs = new Map<string, Subscription>();
+  const convConns = new Map<string, Set<Ws>>();
+  const convSubs = new Map<string, Subscription>();
+
+  const send = (ws: Ws, frame: string) => {
+    // -1: queued under backpressure; 0: dropped (socket closing). Bun closes a socket that passes
+    // the backpressure limit (closeOnBackpressureLimit), and the client will RESUME.
+    ws.send(frame);
+  };
+
+  function onConversationDelivery(conversationId: string, data: Uint8Array) {
+    const d = decodeDelivery(data);
+    if (!d) return;
+    const conns = convConns.get(conversationId);
+    if (!conns) return;
+    if (d.kind === "m") {
+      server?.publish(topic(conversationId), d.frame);
+      for (const ws of conns) ws.data.resuming?.get(conversationId)?.push(d);
+      return;
+    }
+    for (const ws of conns) if (ws.data.interactive && ws.data.userId !== d.from) send(ws, d.frame);
+  }
+
+  function onUserDelivery(userId: string, data: Uint8Array) {
+    const d = decodeDelivery(data);
+    if (!d) return;
+    for (const ws of userConns.get(userId) ?? []) send(ws, d.frame);
+  }
+
+  function ensureUser(userId: string): Set<Ws> {
+    let conns = userConns.get(userId);
+    if (!conns) {
+      userConns.set(userId, (conns = new Set()));
+      userSubs.set(userId, bus.subscribe(subjects.user(userId), (data) => onUserDelivery(userId, data)));
+    }
+    return conns;
+  }
+
+  function ensureConversation(conversationId: string): Set<Ws> {
+    let conns = convConns.get(conversationId);
+    if (!conns) {
+      convConns.set(conversationId, (conns = new Set()));
+      convSubs.set(conversationId, bus.subscribe(subjects.conversation(conversationId), (data) => onConversationDelivery(conversationId, data)));
+    }
+    return conns;
+  }
+
+  // Subscriptions made ahead of an upgrade whose socket never opened are dropped after two sweeps.
+  let idleBefore = new Set<string>();
+  const sweepTimer = setInterval(() => {
+    const idleNow = new Set<string>();
+    for (const [userId, conns] of userConns) if (conns.size === 0) idleNow.add(`u:${userId}`);
+    for (const [conversationId, conns] of convConns) if (conns.size === 0) idleNow.add(`c:${conversationId}`);
+    for (const key of idleNow) {
+      if (!idleBefore.has(key)) continue;
+      const id = key.slice(2);
+      if (key.startsWith("u:")) {
+        userConns.delete(id);
+        userSubs.get(id)?.unsubscribe();
+        userSubs.delete(id);
+      } else {
+        convConns.delete(id);
+        convSubs.get(id)?.unsubscribe();
+        convSubs.delete(id);
+      }
+    }
+    idleBefore = idleNow;
+  }, 30_000);
+  sweepTimer.unref?.();
+
+  function joinConversation(ws: Ws, conversationId: string) {
+    if (ws.data.convs.has(conversationId)) return;
+    ws.data.convs.add(conversationId);
+    ensureConversation(conversationId).add(ws);
+    if (!ws.data.resuming?.has(conversationId)) ws.subscribe(topic(conversationId));
+  }
+
+  function leaveConversation(ws: Ws, conversationId: string) {
+    if (!ws.data.convs.delete(conversationId)) return;
+    ws.data.resuming?.delete(conversationId);
+    try {
+      ws.unsubscribe(topic(conversationId));
+    } catch {
+      // already closed
+    }
+    const conns = convConns.get(conversationId);
+    conns?.delete(ws);
+    if (conns && conns.size === 0) {
+      convConns.delete(conversationId);
+      convSubs.get(conversationId)?.unsubscribe();
+      convSubs.delete(conversationId);
+    }
+  }
+
+  // Membership changes from any instance: (un)subscribe the affected user's local sockets at once.
+  const membershipSub = bus.subscribe(subjects.membershipChanged, (data) => {
+    const c = decodeMembershipChange(data);
+    if (!c) return;
+    deps.members.invalidate(c.conversationId);
+    for (const ws of userConns.get(c.userId) ?? []) {
+      if (c.change === "added") joinConversation(ws, c.conversationId);
+      else leaveConversation(ws, c.conversationId);
+    }
+  });
+
+  async function announcePresence(userId: string, online: boolean, conversationIds: Iterable<string>) {
+    if (online) await deps.ephemeral.memberAdd(presenceKey(userId), instance, PRESENCE_TTL_MS);
+    else await deps.ephemeral.memberRemove(presenceKey(userId), instance);
+    const frame = JSON.stringify({ type: "PRESENCE", user_id: userId, online });
+    for (const c of conversationIds)
+      bus.publish(subjects.conversation(c), encodeDelivery({ kind: "e", conversationId: c, seq: 0, frame, from: userId }));
+  }
+
+  const presenceTimer = setInterval(() => {
+    for (const userId of userConns.keys())
+      deps.ephemeral.memberAdd(presenceKey(userId), instance, PRESENCE_TTL_MS).catch((err) => log.warn("presence refresh failed", { err }));
+  }, PRESENCE_TTL_MS / 3);
+  presenceTimer.unref?.();
+
+  async function handleFrame(ws: Ws, f: ClientFrame) {
+    const userId = ws.data.userId;
+    switch (f.type) {
+      case "PING":
+        return send(ws, JSON.stringify({ type: "PONG", timestamp: new Date().toISOString() }));
+      case "ACK":
+      case "READ":
+        await messages.markStatus(userId, {
+          conversation_id: f.conversation_id,
+          sequence_number: f.sequence_number,
+          status: f.type === "ACK" ? "DELIVERED" : "READ",
+        });
+        return;
+      case "TYPING": {
+        const now = Date.now();
+        if (now - ws.data.lastTypingAt < TYPING_MIN_INTERVAL_MS) return;
+        ws.data.lastTypingAt = now;
+        if (!(await deps.members.roleOf(f.conversation_id, userId))) return send(ws, errorFrame("NOT_A_MEMBER", "not a member of this conversation"));
+        const frame = JSON.stringify({ type: "TYPING", conversation_id: f.conversation_id, user_id: userId });
+        bus.publish(subjects.conversation(f.conversation_id), encodeDelivery({ kind: "e", conversationId: f.conversation_id, seq: 0, frame, from: userId }));
+        return;
+      }
+      case "SEND": {
+        const { type: _type, ...body } = f;
+        const r = await messages.send(userId, body);
+        return send(ws, JSON.stringify({ type: "SENT", ...r }));
+      }
+      case "RESUME":
+        return resume(ws, f.positions);
+    }
+  }
+
+  async function resume(ws: Ws, positions: Record<string, number>) {
+    const conn = ws.data;
+    const wanted: [string, number][] = [];
+    for (const [conversationId, position] of Object.entries(positions)) {
+      if (conn.resuming?.has(conversationId)) continue; // a replay of it is already running
+      if (!(await deps.members.roleOf(conversationId, conn.userId))) {
+        send(ws, errorFrame("NOT_A_MEMBER", `not a member of ${conversationId}`));
+        continue;
+      }
+      conn.resuming ??= new Map();
+      conn.resuming.set(conversationId, []);
+      ws.unsubscribe(topic(conversationId));
+      joinConversation(ws, conversationId);
+      wanted.push([conversationId, position]);
+    }
+    for (const [conversationId, position] of wanted) {
+      if (ws.readyState !== 1) return;
+      await replayConversation({
+        conversationId,
+        from: position,
+        userId: conn.userId,
+        load: (after, limit) => deps.messages.listMessages(conversationId, { afterSeq: after, limit, order: "asc" }),
+        render: (list) => messages.render(conversationId, conn.userId, list),
+        takeBuffered: () => {
+          const buf = conn.resuming?.get(conversationId) ?? [];
+          conn.resuming?.set(conversationId, []);
+          return buf;
+        },
+        send: (frame) => send(ws, frame),
+        caughtUp: (last) => {
+          conn.resuming?.delete(conversationId);
+          if (conn.resuming?.size === 0) conn.resuming = undefined;
+          if (ws.readyState !== 1 || !conn.convs.has(conversationId)) return;
+          ws.subscribe(topic(conversationId));
+          send(ws, JSON.stringify({ type: "RESUMED", conversation_id: conversationId, from_sequence: position, to_sequence: last }));
+        },
+      });
+    }
+  }
+
+  const websocket: WebSocketHandler<Conn> = {
+    maxPayloadLength: deps.settings.maxFrameBytes,
+    idleTimeout: 120,
+    sendPings: true,
+    backpressureLimit: 4 * 1024 * 1024,
+    closeOnBackpressureLimit: true,
+    perMessageDeflate: false,
+    open(ws) {
+      if (ws.data.authError || !accepting) {
+        ws.close(accepting ? CloseCodes.policy : CloseCodes.restart, ws.data.authError ?? "server restarting");
+        return;
+      }
+      const { userId } = ws.data;
+      const conns = ensureUser(userId);
+      const first = conns.size === 0;
+      conns.add(ws);
+      const preloaded = [...ws.data.convs];
+      ws.data.convs = new Set();
+      for (const c of preloaded) joinConversation(ws, c);
+      if (first) announcePresence(userId, true, preloaded).catch((err) => log.warn("presence failed", { err }));
+    },
+    async message(ws, raw) {
+      if (typeof raw !== "string") return send(ws, errorFrame("BINARY_NOT_SUPPORTED", "frames are JSON text"));
+      ws.data.interactive = true;
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        return badFrame(ws, "MALFORMED_FRAME", "frame is not valid JSON");
+      }
+      const parsed = v.safeParse(ClientFrame, json);
+      if (!parsed.success) {
+        const issue = parsed.issues[0];
+        const path = issue.path?.map((p) => String(p.key)).join(".");
+        return badFrame(ws, "INVALID_FRAME", `${path ? `${path}: ` : ""}${issue.message}`);
+      }
+      try {
+        await handleFrame(ws, parsed.output);
+      } catch (err) {
+        if (isDomainError(err)) {
+          const e = err as DomainError;
+          return send(ws, errorFrame(e.code, e.message, "idempotency_key" in parsed.output ? parsed.output.idempotency_key : undefined));
+        }
+        log.error("frame failed", { type: parsed.output.type, err });
+        send(ws, errorFrame("INTERNAL", "internal error"));
+      }
+    },
+    close(ws) {
+      if (ws.data.authError) return;
+      const { userId } = ws.data;
+      const convs = [...ws.data.convs];
+      for (const c of convs) leaveConversation(ws, c);
+      const conns = userConns.get(userId);
+      conns?.delete(ws);
+      if (conns && conns.size === 0) {
+        userConns.delete(userId);
+        userSubs.get(userId)?.unsubscribe();
+        userSubs.delete(userId);
+        announcePresence(userId, false, convs).catch((err) => log.warn("presence failed", { err }));
+      }
+    },
+  };
+
+  function badFrame(ws: Ws, code: string, message: string) {
+    send(ws, errorFrame(code, message));
+    if (++ws.data.badFrames >= MAX_BAD_FRAMES) ws.close(CloseCodes.policy, "too many invalid frames");
+  }
+
+  return {
+    websocket,
+    setServer(s: Server<Conn>) {
+      server = s;
+    },
+    /**
+     * Authenticates a `/ws?token=` request and upgrades it. The caller's conversations are loaded and
+     * their Bus subjects subscribed before the upgrade, so nothing published after the socket opens is missed.
+     */
+    async upgrade(req: Request, s: Server<Conn>): Promise<Response | undefined> {
+      const token = new URL(req.url).searchParams.get("token");
+      const data: Conn = { id: nextId++, userId: "", convs: new Set(), interactive: false, badFrames: 0, lastTypingAt: 0 };
+      try {
+        const caller = await authenticate(deps.signer, token ? `Bearer ${token}` : null);
+        data.userId = caller.userId;
+        const convs = await deps.metadata.listConversations(caller.userId);
+        for (const c of convs) data.convs.add(c.id);
+        // Subscribe ahead; `open` reuses these subscriptions.
+        ensureUser(caller.userId);
+        for (const c of data.convs) ensureConversation(c);
+        await bus.flush();
+      } catch (err) {
+        data.authError = isDomainError(err) ? (err as DomainError).code : "UNAUTHENTICATED";
+        if (!isDomainError(err)) log.warn("websocket upgrade failed", { err });
+      }
+      if (s.upgrade(req, { data })) return undefined;
+      return new Response(JSON.stringify({ error: { code: "UPGRADE_REQUIRED", message: "expected a WebSocket upgrade" } }), {
+        status: 426,
+        headers: { "content-type": "application/json" },
+      });
+    },
+    stats: () => ({ users: userConns.size, conversations: convConns.size }),
+    /** Stops accepting sockets and closes every open one with 1012 so clients reconnect elsewhere. */
+    drain() {
+      accepting = false;
+      for (const conns of userConns.values()) for (const ws of conns) ws.close(CloseCodes.restart, "server restarting");
+    },
+    close() {
+      clearInterval(presenceTimer);
+      clearInterval(sweepTimer);
+      membershipSub.unsubscribe();
+      for (const s of [...userSubs.values(), ...convSubs.values()]) s.unsubscribe();
+    },
+  };
+}
+
+/** The hub of a gateway instance. */
+export type Hub = ReturnType<typeof createHub>;

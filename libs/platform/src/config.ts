@@ -1,0 +1,65 @@
+import * as v from "valibot";
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number), v.minValue(min), v.maxValue(max)), String(def));
+const list = (def: string) => v.optional(v.pipe(v.string(), v.transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))), def);
+const DEV_SECRET = "chat4all-development-secret-change-me-0123456789";
+
+/**
+ * The platform's configuration, from the environment (parsed once, in main.ts). Every variable has
+ * a default that runs the embedded mode on a laptop; cluster mode reads the C4A_* server addresses.
+ */
+export const PlatformEnv = v.pipe(
+  v.object({
+    /** embedded: one process, SQLite/PGlite/in-memory adapters; cluster: Kafka, NATS, Cassandra, PostgreSQL, Redis, MinIO. */
+    C4A_MODE: v.optional(v.picklist(["embedded", "cluster"]), "embedded"),
+    /** development allows the built-in JWT secret; production refuses to start without a real one. */
+    C4A_ENV: v.optional(v.picklist(["development", "production", "test"]), "development"),
+    C4A_LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error", "silent"]), "info"),
+    /** Embedded mode keeps its data here (survives restarts). */
+    C4A_DATA_DIR: v.optional(v.string(), ".data"),
+    C4A_JWT_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, "C4A_JWT_SECRET must be at least 32 bytes")), DEV_SECRET),
+    C4A_ACCESS_TTL_SEC: int(900, 30, 86_400),
+    C4A_REFRESH_TTL_SEC: int(30 * 86_400, 60),
+    C4A_PARTITIONS: int(8, 1, 256),
+    C4A_HOST: v.optional(v.string(), "127.0.0.1"),
+    C4A_GATEWAY_PORT: int(3000, 0, 65_535),
+    C4A_METADATA_PORT: int(3100, 0, 65_535),
+    /** Where other apps reach the metadata service (cluster mode). */
+    C4A_METADATA_URL: v.optional(v.pipe(v.string(), v.url()), "http://127.0.0.1:3100"),
+    /** The origin clients use to reach the gateway (signed URLs of the embedded file store). */
+    C4A_PUBLIC_URL: v.optional(v.pipe(v.string(), v.url())),
+    C4A_INSTANCE_ID: v.optional(v.string()),
+    C4A_MAX_BODY_BYTES: int(256 * 1024, 1024),
+    C4A_MAX_FRAME_BYTES: int(64 * 1024, 1024),
+    C4A_SEND_RATE_PER_MIN: int(600),
+    C4A_AUTH_RATE_PER_MIN: int(60),
+    C4A_CORS_ORIGINS: list(""),
+    C4A_KAFKA_BROKERS: list("127.0.0.1:59092"),
+    C4A_NATS_URL: v.optional(v.string(), "nats://127.0.0.1:54222"),
+    C4A_CASSANDRA_CONTACT_POINTS: list("127.0.0.1:59042"),
+    C4A_CASSANDRA_DC: v.optional(v.string(), "datacenter1"),
+    C4A_CASSANDRA_KEYSPACE: v.optional(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_]{0,47}$/)), "chat4all"),
+    C4A_POSTGRES_URL: v.optional(v.string(), "postgres://chat4all:chat4all@127.0.0.1:55432/chat4all"),
+    C4A_REDIS_URL: v.optional(v.string(), "redis://127.0.0.1:56379"),
+    C4A_S3_ENDPOINT: v.optional(v.pipe(v.string(), v.url()), "http://127.0.0.1:59000"),
+    C4A_S3_ACCESS_KEY: v.optional(v.string(), "chat4all"),
+    C4A_S3_SECRET_KEY: v.optional(v.string(), "chat4all-secret"),
+    C4A_S3_BUCKET: v.optional(v.string(), "chat4all"),
+    C4A_S3_REGION: v.optional(v.string(), "us-east-1"),
+  }),
+  v.check((c) => c.C4A_ENV !== "production" || c.C4A_JWT_SECRET !== DEV_SECRET, "C4A_JWT_SECRET must be set in production"),
+);
+/** Parsed configuration. */
+export type PlatformConfig = v.InferOutput<typeof PlatformEnv>;
+
+/** Parses the environment; throws one readable error listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): PlatformConfig {
+  const r = v.safeParse(PlatformEnv, env);
+  if (r.success) return r.output;
+  const lines = r.issues.map((i) => `  ${i.path?.map((p) => String(p.key)).join(".") ?? "config"}: ${i.message}`);
+  throw new Error(`invalid configuration:\n${lines.join("\n")}`);
+}
+
+/** True when the configuration still uses the built-in development secret. */
+export const usesDevSecret = (c: PlatformConfig) => c.C4A_JWT_SECRET === DEV_SECRET;
