@@ -57,7 +57,7 @@ CONF
   [[ -n $jamm ]] && opts+=("-javaagent:$jamm")
   spawn "$d/pid" "$d/log" "$JAVA" "${opts[@]}" \
     -Xms"${C4A_CASSANDRA_HEAP:-1g}" -Xmx"${C4A_CASSANDRA_HEAP:-1g}" -XX:HeapDumpPath="$d/logs" \
-    -Dcassandra.jmx.local.port="$CASSANDRA_JMX_PORT" \
+    -Dcassandra.jmx.local.port="$CASSANDRA_JMX_PORT" -Dcom.sun.management.jmxremote.rmi.port="$CASSANDRA_JMX_PORT" \
     -Dcassandra.config="file://$d/cassandra.yaml" -Dcassandra-foreground=yes \
     -Dcassandra.storagedir="$d/data" -Dcassandra.logdir="$d/logs" -Dcassandra.triggers_dir="$d/triggers" \
     -Dlogback.configurationFile="file://$INFRA_DIR/cassandra/logback.xml" \

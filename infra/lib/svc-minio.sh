@@ -15,7 +15,7 @@ s3_server() {
 
 probe_minio() {
   python3 "$PROBE" http "http://127.0.0.1:$S3_PORT/minio/health/live" >/dev/null 2>&1 && { echo "minio health/live ok"; return 0; }
-  # versitygw has no /minio/health: a signed HEAD of the bucket must answer (200 or 404)
+  # versitygw answers on the --health path instead
   python3 "$PROBE" http "http://127.0.0.1:$S3_PORT/health" >/dev/null 2>&1 && { echo "versitygw /health ok"; return 0; }
   echo "no answer on http://127.0.0.1:$S3_PORT (health)"
   return 1
@@ -59,17 +59,18 @@ install_minio() {
 start_minio() {
   local d bin="$C4A_INFRA_CACHE/bin"
   d=$(svc_dir minio)
-  mkdir -p "$d/data" "$d/certs"
   if [[ $(s3_server) == minio ]]; then
+    mkdir -p "$d/data" "$d/certs"
     MINIO_ROOT_USER=$S3_ACCESS_KEY MINIO_ROOT_PASSWORD=$S3_SECRET_KEY MINIO_BROWSER=off MINIO_UPDATE=off \
       MINIO_CALLHOME_ENABLE=off MINIO_PROMETHEUS_AUTH_TYPE=public \
       spawn "$d/pid" "$d/log" "$bin/minio" server "$d/data" --address "127.0.0.1:$S3_PORT" \
       --console-address "127.0.0.1:$S3_CONSOLE_PORT" --certs-dir "$d/certs"
   else
-    mkdir -p "$d/data/$S3_BUCKET"
+    # its own folder: a MinIO data folder would show up as buckets here
+    mkdir -p "$d/versitygw-data"
     ROOT_ACCESS_KEY=$S3_ACCESS_KEY ROOT_SECRET_KEY=$S3_SECRET_KEY \
-      spawn "$d/pid" "$d/log" "$bin/versitygw" --port "127.0.0.1:$S3_PORT" --health /health \
-      posix "$d/data"
+      spawn "$d/pid" "$d/log" "$bin/versitygw" --port "127.0.0.1:$S3_PORT" --health /health --quiet \
+      posix "$d/versitygw-data"
   fi
   STARTED_PID=$(cat "$d/pid")
 }

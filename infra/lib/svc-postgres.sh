@@ -117,6 +117,7 @@ END \$\$;
 SELECT 'CREATE DATABASE $PG_DB OWNER $PG_USER' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_DB')\gexec
 SQL
   pg_url_psql -c 'select 1' >/dev/null || die "cannot log in as $PG_USER to $PG_DB on 127.0.0.1:$PG_PORT"
+  log "role $PG_USER and database $PG_DB ready"
 }
 
 stop_postgres() {

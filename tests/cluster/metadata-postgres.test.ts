@@ -14,7 +14,9 @@ const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  await c.connect();
+  await c.connect().catch((cause: unknown) => {
+    throw new Error(`postgres at ${new URL(url).host} is not reachable (start it with \`bash infra/up.sh postgres\`)`, { cause });
+  });
   try {
     return await fn(c);
   } finally {

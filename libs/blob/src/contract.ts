@@ -11,7 +11,7 @@ export interface BlobStoreContractOptions {
 
 const MiB = 1024 * 1024;
 
-function bytes(n: number, seed = 1): Uint8Array {
+function bytes(n: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(n);
   let x = seed * 2654435761;
   for (let i = 0; i < n; i++) {
@@ -22,7 +22,7 @@ function bytes(n: number, seed = 1): Uint8Array {
 }
 
 /** A browser-style upload: the presigned fields first, then the file. */
-function postForm(url: string, fields: Record<string, string>, body: Uint8Array, type = "application/octet-stream") {
+function postForm(url: string, fields: Record<string, string>, body: Uint8Array<ArrayBuffer>, type = "application/octet-stream") {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   form.append("file", new Blob([body], { type }), "upload.bin");

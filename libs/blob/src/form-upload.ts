@@ -58,13 +58,16 @@ export async function readUploadForm(
   };
 
   try {
-    buf = buf.subarray((await find(dash, 4096, "preamble")) + dash.length);
+    // (index first: `buf.subarray(await …)` would read `buf` before the await refills it)
+    const start = await find(dash, 4096, "preamble");
+    buf = buf.subarray(start + dash.length);
     const fields: Record<string, string> = {};
     let fieldBytes = 0;
     for (;;) {
       while (buf.length < 2) if (!(await more())) throw bad("body ended after a boundary");
       if (buf[0] === 0x2d && buf[1] === 0x2d) throw bad("no file part");
-      buf = buf.subarray((await find(CRLF, 256, "boundary line")) + 2);
+      const eol = await find(CRLF, 256, "boundary line");
+      buf = buf.subarray(eol + 2);
       const h = await find(HEADER_END, 16 * 1024, "part headers");
       const headers = buf.subarray(0, h).toString("utf8");
       buf = buf.subarray(h + 4);

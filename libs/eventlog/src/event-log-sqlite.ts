@@ -19,7 +19,7 @@ export interface SqliteEventLogOptions {
   /** Handler retry backoff: base and cap in ms (defaults 100 and 5000). */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** "normal" (default): a resolved append survives a process crash; "full": also an OS crash or power loss. */
+  /** "full" (default): a resolved append survives an OS crash or power loss; "normal": a process crash only. */
   synchronous?: "normal" | "full";
   logger?: Logger;
 }
@@ -70,6 +70,12 @@ export class SqliteEventLog implements EventLog {
   #closed = false;
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #nextMemberId = 1;
+  #commits = 0;
+
+  /** Append transactions committed so far (each holds every append of one event-loop turn). */
+  get commits(): number {
+    return this.#commits;
+  }
 
   constructor(opts: SqliteEventLogOptions) {
     this.#opts = opts;
@@ -77,7 +83,7 @@ export class SqliteEventLog implements EventLog {
     try {
       this.#db = new Database(opts.path, { create: true, strict: true });
       this.#db.exec("PRAGMA journal_mode = WAL");
-      this.#db.exec(`PRAGMA synchronous = ${opts.synchronous === "full" ? "FULL" : "NORMAL"}`);
+      this.#db.exec(`PRAGMA synchronous = ${opts.synchronous === "normal" ? "NORMAL" : "FULL"}`);
       this.#db.exec("PRAGMA busy_timeout = 5000");
       this.#db.exec(SCHEMA);
     } catch (cause) {
@@ -151,6 +157,7 @@ export class SqliteEventLog implements EventLog {
     const now = Date.now();
     try {
       this.#db.transaction(() => this.#write(batch, now)).immediate();
+      this.#commits++;
     } catch (cause) {
       for (const a of batch) a.reject(new Error(`sqlite event log: append to ${a.topic}`, { cause }));
       return;
@@ -212,7 +219,7 @@ export class SqliteEventLog implements EventLog {
         for (const [topic, count] of topics) {
           for (const partition of this.#hub.assigned(group, member, topic, count)) {
             const key = `${topic}\0${partition}`;
-            if (group.inflight.has(key)) continue;
+            
             const batch = this.#fetch(opts.group, topic, partition, maxBatch);
             if (!batch) continue;
             group.inflight.add(key);

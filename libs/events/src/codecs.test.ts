@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import type { MessageDraft, StoredMessage } from "@chat4all/kernel";
 import {
   type ChatMessage,
@@ -55,7 +55,7 @@ const status: StatusEvent = {
   source: "ws",
 };
 
-function pbMessage(over: Partial<ChatMessage> = {}): ChatMessage {
+function pbMessage(over: MessageInitShape<typeof ChatMessageSchema> = {}): ChatMessage {
   return create(ChatMessageSchema, {
     messageId: "m-1",
     conversationId: "c-1",
@@ -69,9 +69,9 @@ function pbMessage(over: Partial<ChatMessage> = {}): ChatMessage {
     ...over,
   });
 }
-const storedBytes = (over: Partial<ChatMessage>) =>
+const storedBytes = (over: MessageInitShape<typeof ChatMessageSchema>) =>
   toBinary(MessageStoredSchema, create(MessageStoredSchema, { message: pbMessage(over) }));
-const createdBytes = (over: Partial<ChatMessage>) =>
+const createdBytes = (over: MessageInitShape<typeof ChatMessageSchema>) =>
   toBinary(MessageCreatedSchema, create(MessageCreatedSchema, { message: pbMessage(over) }));
 
 function expectPoison(fn: () => unknown, reason?: RegExp): void {

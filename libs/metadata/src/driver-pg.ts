@@ -27,6 +27,7 @@ export function createPgDriver(config: PgDriverConfig): SqlDriver {
   const pool = new pg.Pool({
     connectionString: config.url,
     max: config.poolSize ?? 10,
+    connectionTimeoutMillis: 10_000,
     options: config.schema ? `-c search_path=${config.schema}` : undefined,
   });
   // An idle connection that dies (server restart) must not crash the process; the next query reconnects.

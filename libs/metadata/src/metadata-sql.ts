@@ -1,4 +1,4 @@
-import { conflict, invalid, notFound, type Channel } from "@chat4all/kernel";
+import type { Channel } from "@chat4all/kernel";
 import type {
   Conversation,
   FileRecord,
@@ -13,24 +13,10 @@ import type {
   User,
 } from "./metadata-store.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
-import {
-  CONVERSATION_COLS,
-  containsPattern,
-  FILE_COLS,
-  guard,
-  MEMBER_COLS,
-  ms,
-  toConversation,
-  toFile,
-  toMember,
-  toUser,
-  ts,
-  USER_COLS,
-  type ConversationRow,
-  type FileRow,
-  type UserRow,
-} from "./sql-common.ts";
+import { containsPattern, guard, ms, toUser, ts, USER_COLS, type UserRow } from "./sql-common.ts";
+import * as conversations from "./sql-conversations.ts";
 import type { SqlDriver } from "./sql-driver.ts";
+import * as files from "./sql-files.ts";
 import { allocateSeqs, lastSeqOf } from "./sql-sequencer.ts";
 
 type ExternalChannel = Exclude<Channel, "delivery">;
@@ -171,187 +157,44 @@ export class SqlMetadata implements MetadataStore, Sequencer {
   }
 
   createConversation(c: NewConversation): Promise<{ conversation: Conversation; created: boolean }> {
-    const members = [...new Set([c.createdBy, ...c.members])];
-    if (c.type === "private" && members.length !== 2) {
-      return Promise.reject(invalid("INVALID_MEMBERS", "a private conversation has exactly two distinct members"));
-    }
-    return guard("create conversation", () =>
-      this.db.transaction(async (tx) => {
-        if (c.type === "private") {
-          const pair = [members[0], members[1], c.id];
-          const claimed = await tx.query(
-            `INSERT INTO private_pairs (user_a, user_b, conversation_id)
-             VALUES (least($1 COLLATE "C", $2 COLLATE "C"), greatest($1 COLLATE "C", $2 COLLATE "C"), $3)
-             ON CONFLICT (user_a, user_b) DO NOTHING RETURNING conversation_id`,
-            pair,
-          );
-          if (claimed.length === 0) {
-            // Another create for this pair committed first (ON CONFLICT waited for it): return that one.
-            const [existing] = await tx.query<ConversationRow>(
-              `SELECT ${CONVERSATION_COLS} FROM private_pairs p JOIN conversations c ON c.id = p.conversation_id
-               WHERE p.user_a = least($1 COLLATE "C", $2 COLLATE "C") AND p.user_b = greatest($1 COLLATE "C", $2 COLLATE "C")`,
-              pair.slice(0, 2),
-            );
-            if (!existing) throw new Error("private pair claimed but its conversation is missing");
-            return { conversation: toConversation(existing), created: false };
-          }
-        }
-        const [row] = await tx.query<ConversationRow>(
-          `INSERT INTO conversations AS c (id, type, metadata, created_by) VALUES ($1, $2, $3::text::jsonb, $4)
-           RETURNING ${CONVERSATION_COLS}`,
-          [c.id, c.type, c.metadata == null ? null : JSON.stringify(c.metadata), c.createdBy],
-        );
-        await tx.query(
-          `INSERT INTO conversation_members (conversation_id, user_id, role)
-           SELECT $1, m.u, CASE WHEN m.u = $2 THEN 'owner' ELSE 'member' END FROM unnest($3::text[]) AS m(u)`,
-          [c.id, c.createdBy, members],
-        );
-        return { conversation: toConversation(row as ConversationRow), created: true };
-      }),
-    );
+    return conversations.createConversation(this.db, c);
   }
-
   getConversation(id: string): Promise<Conversation | null> {
-    return guard("get conversation", async () => {
-      const [row] = await this.db.query<ConversationRow>(`SELECT ${CONVERSATION_COLS} FROM conversations c WHERE c.id = $1`, [id]);
-      return row ? toConversation(row) : null;
-    });
+    return conversations.getConversation(this.db, id);
   }
-
   listConversations(userId: string): Promise<Conversation[]> {
-    return guard("list conversations", async () => {
-      const rows = await this.db.query<ConversationRow>(
-        `SELECT ${CONVERSATION_COLS} FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
-         WHERE m.user_id = $1 ORDER BY c.updated_at DESC, c.created_at DESC, c.id`,
-        [userId],
-      );
-      return rows.map(toConversation);
-    });
+    return conversations.listConversations(this.db, userId);
   }
-
   listMembers(conversationId: string): Promise<Member[]> {
-    return guard("list members", async () => {
-      const rows = await this.db.query<{ user_id: string; role: Role; joined_at: number }>(
-        `SELECT ${MEMBER_COLS} FROM conversation_members WHERE conversation_id = $1 ORDER BY joined_at, user_id`,
-        [conversationId],
-      );
-      return rows.map(toMember);
-    });
+    return conversations.listMembers(this.db, conversationId);
   }
-
   memberRole(conversationId: string, userId: string): Promise<Role | null> {
-    return guard("member role", async () => {
-      const [row] = await this.db.query<{ role: Role }>(
-        "SELECT role FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
-        [conversationId, userId],
-      );
-      return row?.role ?? null;
-    });
+    return conversations.memberRole(this.db, conversationId, userId);
   }
-
   addMember(conversationId: string, userId: string, role: Role): Promise<boolean> {
-    return guard("add member", async () => {
-      const added = await this.db.query(
-        `INSERT INTO conversation_members (conversation_id, user_id, role)
-         SELECT id, $2, $3 FROM conversations WHERE id = $1 AND type = 'group'
-         ON CONFLICT (conversation_id, user_id) DO NOTHING RETURNING 1`,
-        [conversationId, userId, role],
-      );
-      if (added.length > 0) return true;
-      return this.explainNoChange(conversationId, userId, "join");
-    });
+    return conversations.addMember(this.db, conversationId, userId, role);
   }
-
   removeMember(conversationId: string, userId: string): Promise<boolean> {
-    return guard("remove member", async () => {
-      const removed = await this.db.query(
-        `DELETE FROM conversation_members m USING conversations c
-         WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id AND c.type = 'group'
-         RETURNING 1`,
-        [conversationId, userId],
-      );
-      if (removed.length > 0) return true;
-      return this.explainNoChange(conversationId, userId, "leave");
-    });
-  }
-
-  /** Why add/remove changed nothing: unknown conversation, private conversation, or already (not) a member. */
-  private async explainNoChange(conversationId: string, userId: string, what: "join" | "leave"): Promise<false> {
-    const [row] = await this.db.query<{ type: string; member: boolean }>(
-      `SELECT type, EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2) AS member
-       FROM conversations WHERE id = $1`,
-      [conversationId, userId],
-    );
-    if (!row) throw notFound("CONVERSATION_NOT_FOUND", `conversation ${conversationId} not found`);
-    if (row.type === "private" && row.member === (what === "leave")) {
-      throw invalid("PRIVATE_CONVERSATION_MEMBERS", "members of a private conversation cannot change");
-    }
-    return false;
+    return conversations.removeMember(this.db, conversationId, userId);
   }
 
   putFile(f: FileRecord): Promise<void> {
-    return guard("put file", async () => {
-      await this.db.query(
-        `INSERT INTO files (key, owner_id, filename, content_type, size, state, upload_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, ${ts(8)})`,
-        [f.key, f.ownerId, f.filename, f.contentType, f.size, f.state, f.uploadId, f.createdAt],
-      );
-    });
+    return files.putFile(this.db, f);
   }
-
   getFile(key: string): Promise<FileRecord | null> {
-    return guard("get file", async () => {
-      const [row] = await this.db.query<FileRow>(`SELECT ${FILE_COLS} FROM files WHERE key = $1`, [key]);
-      return row ? toFile(row) : null;
-    });
+    return files.getFile(this.db, key);
   }
-
   updateFile(key: string, patch: Partial<Pick<FileRecord, "state" | "size" | "contentType" | "uploadId">>): Promise<void> {
-    return guard("update file", async () => {
-      // State only moves uploading → ready | rejected (setting the current state again is a no-op).
-      const updated = await this.db.query(
-        `UPDATE files SET state = coalesce($2, state), size = coalesce($3, size), content_type = coalesce($4, content_type),
-           upload_id = CASE WHEN $5 THEN $6 ELSE upload_id END
-         WHERE key = $1 AND ($2::text IS NULL OR state = 'uploading' OR state = $2::text) RETURNING 1`,
-        [key, patch.state ?? null, patch.size ?? null, patch.contentType ?? null, "uploadId" in patch, patch.uploadId ?? null],
-      );
-      if (updated.length > 0) return;
-      const [row] = await this.db.query<{ state: string }>("SELECT state FROM files WHERE key = $1", [key]);
-      if (!row) throw notFound("FILE_NOT_FOUND", `file ${key} not found`);
-      throw conflict("FILE_STATE_CONFLICT", `file ${key} is ${row.state} and cannot become ${patch.state}`);
-    });
+    return files.updateFile(this.db, key, patch);
   }
-
   attachFile(key: string, conversationId: string): Promise<void> {
-    return guard("attach file", async () => {
-      await this.db.query(
-        "INSERT INTO file_conversations (file_key, conversation_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [key, conversationId],
-      );
-    });
+    return files.attachFile(this.db, key, conversationId);
   }
-
   fileVisibleTo(key: string, userId: string): Promise<boolean> {
-    return guard("file visible to", async () => {
-      const [row] = await this.db.query<{ visible: boolean }>(
-        `SELECT EXISTS (
-           SELECT 1 FROM file_conversations f JOIN conversation_members m ON m.conversation_id = f.conversation_id
-           WHERE f.file_key = $1 AND m.user_id = $2) AS visible`,
-        [key, userId],
-      );
-      return row?.visible === true;
-    });
+    return files.fileVisibleTo(this.db, key, userId);
   }
-
   staleUploads(before: number, limit: number): Promise<FileRecord[]> {
-    return guard("stale uploads", async () => {
-      const rows = await this.db.query<FileRow>(
-        `SELECT ${FILE_COLS} FROM files WHERE state = 'uploading' AND upload_id IS NOT NULL AND created_at < ${ts(1)}
-         ORDER BY created_at, key LIMIT $2`,
-        [before, Math.max(0, Math.floor(limit))],
-      );
-      return rows.map(toFile);
-    });
+    return files.staleUploads(this.db, before, limit);
   }
 
   allocate(conversationId: string, messageIds: string[]): Promise<number[]> {

@@ -1,5 +1,5 @@
 import { conflict, notFound } from "@chat4all/kernel";
-import type { SqlDriver, SqlExecutor } from "./sql-driver.ts";
+import { pgErrorOf, type SqlDriver, type SqlExecutor } from "./sql-driver.ts";
 
 const notFoundConversation = (id: string) => notFound("CONVERSATION_NOT_FOUND", `conversation ${id} not found`);
 
@@ -8,12 +8,15 @@ class LostRace extends Error {}
 
 const MAX_ATTEMPTS = 5;
 
+/** A lost race, or a deadlock/serialization failure (two calls inserting the same ids into two conversations). */
+const retryable = (err: unknown) => err instanceof LostRace || ["40P01", "40001"].includes(pgErrorOf(err)?.code ?? "");
+
 /**
  * Allocates dense seqs for `messageIds` in `conversationId` (see Sequencer). One transaction of
  * three statements: look up known ids; bump `last_seq` by the number of new ids (the row lock
  * serializes allocators of one conversation) and insert the new ids with consecutive seqs; commit.
  * If a concurrent call sequenced one of our new ids in between, the insert skips it, we roll back
- * and retry with the conversation row locked before the lookup.
+ * and retry with the conversation row locked before the lookup (deadlocks are retried too).
  */
 export async function allocateSeqs(db: SqlDriver, conversationId: string, messageIds: string[]): Promise<number[]> {
   const unique = [...new Set(messageIds)];
@@ -26,7 +29,7 @@ export async function allocateSeqs(db: SqlDriver, conversationId: string, messag
       const seqs = await db.transaction((tx) => allocateOnce(tx, conversationId, unique, attempt > 0));
       return messageIds.map((id) => seqs.get(id) as number);
     } catch (err) {
-      if (!(err instanceof LostRace) || attempt + 1 >= MAX_ATTEMPTS) throw err;
+      if (!retryable(err) || attempt + 1 >= MAX_ATTEMPTS) throw err;
     }
   }
 }

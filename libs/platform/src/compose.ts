@@ -8,6 +8,7 @@ import type { Metadata } from "@chat4all/metadata";
 import { createFanoutService, createIngestService, createMembershipCache, createStatusService } from "@chat4all/pipeline";
 import { createRouterTransport } from "@connectrpc/connect";
 import { createConnectHandler, createMetadataClient, createMetadataService, createSequencerClient, createSequencerService } from "@chat4all/rpc";
+import { MetadataService, SequencerService } from "@chat4all/proto";
 import type { PlatformConfig } from "./config.ts";
 import type { Infra } from "./infra.ts";
 
@@ -34,8 +35,8 @@ export function createCloser(log: Logger) {
 /** The metadata app: MetadataService + SequencerService over Connect on one port. */
 export function metadataServer(c: PlatformConfig, metadata: Metadata, log: Logger): Service {
   const handler = createConnectHandler((router) => {
-    router.service(...createMetadataService(metadata.store));
-    router.service(...createSequencerService(metadata.sequencer));
+    router.service(MetadataService, createMetadataService(metadata.store));
+    router.service(SequencerService, createSequencerService(metadata.sequencer));
   });
   return {
     name: "metadata",
@@ -132,8 +133,8 @@ export function workerServices(infra: Infra, core: Core, log: Logger, which: ("i
 /** Metadata clients over an in-process Connect transport (the embedded process keeps the RPC boundary). */
 export function metadataInProcess(metadata: Metadata): Metadata {
   const transport = createRouterTransport((router) => {
-    router.service(...createMetadataService(metadata.store));
-    router.service(...createSequencerService(metadata.sequencer));
+    router.service(MetadataService, createMetadataService(metadata.store));
+    router.service(SequencerService, createSequencerService(metadata.sequencer));
   });
   return { store: createMetadataClient(transport), sequencer: createSequencerClient(transport) };
 }

@@ -27,10 +27,13 @@ export function createInfra(c: PlatformConfig, log: Logger, signal?: AbortSignal
   let ephemeral: Ephemeral | undefined;
   return {
     async eventLog(): Promise<EventLog> {
-      const events = createEventLog(
-        embedded
-          ? { backend: "sqlite", path: join(dataDir, "events.sqlite") }
-          : { backend: "kafka", brokers: c.C4A_KAFKA_BROKERS, clientId: c.C4A_INSTANCE_ID ?? "chat4all" },
+      const events = await retry("event log", () =>
+        createEventLog(
+          embedded
+            ? { backend: "sqlite", path: join(dataDir, "events.sqlite"), synchronous: "full" }
+            : { backend: "kafka", brokers: c.C4A_KAFKA_BROKERS, clientId: c.C4A_INSTANCE_ID ?? "chat4all" },
+          { logger: log.child({ component: "event-log" }) },
+        ),
       );
       await retry("event log", () => events.ensureTopics(topicSpecs(c.C4A_PARTITIONS)));
       return events;
@@ -58,7 +61,7 @@ export function createInfra(c: PlatformConfig, log: Logger, signal?: AbortSignal
     async blobStore(publicUrl: string): Promise<BlobStore> {
       const blobs = createBlobStore(
         embedded
-          ? { backend: "local", dir: join(dataDir, "files"), publicBaseUrl: publicUrl, secret: c.C4A_JWT_SECRET }
+          ? { backend: "local", root: join(dataDir, "files"), publicBaseUrl: publicUrl, secret: c.C4A_JWT_SECRET }
           : {
               backend: "minio",
               endpoint: c.C4A_S3_ENDPOINT,

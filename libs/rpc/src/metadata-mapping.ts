@@ -21,6 +21,7 @@ import {
   type UserSchema,
 } from "@chat4all/proto/chat4all/v1/metadata_pb";
 
+/** A two-way mapping between domain strings and protobuf enum numbers. */
 function enumMap<D extends string, P extends number>(pairs: Record<D, P>) {
   const back = new Map<number, D>();
   for (const [d, p] of Object.entries(pairs) as Array<[D, P]>) back.set(p, d);
@@ -35,15 +36,19 @@ function enumMap<D extends string, P extends number>(pairs: Record<D, P>) {
   };
 }
 
+/** ExternalChannel ↔ identity channel. */
 export const channels = enumMap<Identity["channel"], PbExternalChannel>({
   whatsapp: PbExternalChannel.WHATSAPP,
   instagram: PbExternalChannel.INSTAGRAM,
 });
+/** Role ↔ member role. */
 export const roles = enumMap<Role, PbRole>({ owner: PbRole.OWNER, admin: PbRole.ADMIN, member: PbRole.MEMBER });
+/** ConversationType ↔ conversation type. */
 export const conversationTypes = enumMap<Conversation["type"], PbConversationType>({
   private: PbConversationType.PRIVATE,
   group: PbConversationType.GROUP,
 });
+/** FileState ↔ file state. */
 export const fileStates = enumMap<FileRecord["state"], PbFileState>({
   uploading: PbFileState.UPLOADING,
   ready: PbFileState.READY,
@@ -61,6 +66,7 @@ export function required<T>(v: T | undefined, field: string): T {
   return v;
 }
 
+/** User → protobuf User. */
 export const userToPb = (u: User): MessageInitShape<typeof UserSchema> => ({
   id: u.id,
   username: u.username,
@@ -70,6 +76,7 @@ export const userToPb = (u: User): MessageInitShape<typeof UserSchema> => ({
   avatarUrl: u.avatarUrl ?? undefined,
   createdAtMs: i64(u.createdAt),
 });
+/** protobuf User → User (absent avatar → null). */
 export const userFromPb = (p: PbUser): User => ({
   id: p.id,
   username: p.username,
@@ -80,23 +87,27 @@ export const userFromPb = (p: PbUser): User => ({
   createdAt: Number(p.createdAtMs),
 });
 
+/** Identity → protobuf Identity. */
 export const identityToPb = (i: Identity): MessageInitShape<typeof IdentitySchema> => ({
   userId: i.userId,
   channel: channels.toPb(i.channel),
   externalId: i.externalId,
 });
+/** protobuf Identity → Identity; unknown channel → InvalidArgument. */
 export const identityFromPb = (p: PbIdentity): Identity => ({
   userId: p.userId,
   channel: channels.fromPb(p.channel, "identity.channel"),
   externalId: p.externalId,
 });
 
+/** RefreshToken → protobuf RefreshToken. */
 export const tokenToPb = (t: RefreshToken): MessageInitShape<typeof RefreshTokenSchema> => ({
   tokenHash: t.tokenHash,
   userId: t.userId,
   familyId: t.familyId,
   expiresAtMs: i64(t.expiresAt),
 });
+/** protobuf RefreshToken → RefreshToken. */
 export const tokenFromPb = (p: PbRefreshToken): RefreshToken => ({
   tokenHash: p.tokenHash,
   userId: p.userId,
@@ -104,6 +115,7 @@ export const tokenFromPb = (p: PbRefreshToken): RefreshToken => ({
   expiresAt: Number(p.expiresAtMs),
 });
 
+/** Conversation → protobuf Conversation (null metadata → absent). */
 export const conversationToPb = (c: Conversation): MessageInitShape<typeof ConversationSchema> => ({
   id: c.id,
   type: conversationTypes.toPb(c.type),
@@ -112,6 +124,7 @@ export const conversationToPb = (c: Conversation): MessageInitShape<typeof Conve
   createdAtMs: i64(c.createdAt),
   lastSeq: i64(c.lastSeq),
 });
+/** protobuf Conversation → Conversation (absent metadata → null). */
 export const conversationFromPb = (p: PbConversation): Conversation => ({
   id: p.id,
   type: conversationTypes.fromPb(p.type, "conversation.type"),
@@ -121,17 +134,20 @@ export const conversationFromPb = (p: PbConversation): Conversation => ({
   lastSeq: Number(p.lastSeq),
 });
 
+/** Member → protobuf Member. */
 export const memberToPb = (m: Member): MessageInitShape<typeof MemberSchema> => ({
   userId: m.userId,
   role: roles.toPb(m.role),
   joinedAtMs: i64(m.joinedAt),
 });
+/** protobuf Member → Member; unknown role → InvalidArgument. */
 export const memberFromPb = (p: PbMember): Member => ({
   userId: p.userId,
   role: roles.fromPb(p.role, "member.role"),
   joinedAt: Number(p.joinedAtMs),
 });
 
+/** FileRecord → protobuf FileRecord (null upload id → absent). */
 export const fileToPb = (f: FileRecord): MessageInitShape<typeof FileRecordSchema> => ({
   key: f.key,
   ownerId: f.ownerId,
@@ -142,6 +158,7 @@ export const fileToPb = (f: FileRecord): MessageInitShape<typeof FileRecordSchem
   uploadId: f.uploadId ?? undefined,
   createdAtMs: i64(f.createdAt),
 });
+/** protobuf FileRecord → FileRecord (absent upload id → null). */
 export const fileFromPb = (p: PbFileRecord): FileRecord => ({
   key: p.key,
   ownerId: p.ownerId,

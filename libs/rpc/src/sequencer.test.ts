@@ -1,0 +1,60 @@
+import { expect, test } from "bun:test";
+import { createRouterTransport } from "@connectrpc/connect";
+import { DomainError, invalid } from "@chat4all/kernel";
+import type { Sequencer } from "@chat4all/metadata";
+import { SequencerService } from "@chat4all/proto/chat4all/v1/sequencer_pb";
+import { createSequencerClient, createSequencerService } from "./sequencer.ts";
+
+/** In-memory sequencer: dense, idempotent by message id (enough to exercise the glue). */
+function fakeSequencer(): Sequencer {
+  const seqs = new Map<string, Map<string, number>>();
+  return {
+    async allocate(c, ids) {
+      if (ids.length === 0) throw invalid("EMPTY_BATCH", "no message ids");
+      const conv = seqs.get(c) ?? new Map<string, number>();
+      seqs.set(c, conv);
+      return ids.map((id) => {
+        const known = conv.get(id);
+        if (known !== undefined) return known;
+        conv.set(id, conv.size + 1);
+        return conv.size;
+      });
+    },
+    async lastSeq(c) {
+      return seqs.get(c)?.size ?? 0;
+    },
+  };
+}
+
+function clientOf(seq: Sequencer): Sequencer {
+  return createSequencerClient(createRouterTransport((r) => r.service(SequencerService, createSequencerService(seq))));
+}
+
+test("sequencer rpc: allocate returns the server's seqs in request order and lastSeq follows", async () => {
+  const client = clientOf(fakeSequencer());
+  expect(await client.lastSeq("c-1")).toBe(0);
+  expect(await client.allocate("c-1", ["a", "b", "c"])).toEqual([1, 2, 3]);
+  expect(await client.allocate("c-1", ["d", "b", "e"])).toEqual([4, 2, 5]);
+  expect(await client.lastSeq("c-1")).toBe(5);
+  expect(await client.allocate("c-2", ["a"])).toEqual([1]);
+});
+
+test("sequencer rpc: seqs beyond 2^32 survive the 64-bit wire type", async () => {
+  const big: Sequencer = { allocate: async (_c, ids) => ids.map((_, i) => 2 ** 40 + i), lastSeq: async () => 2 ** 53 - 1 };
+  const client = clientOf(big);
+  expect(await client.allocate("c", ["x", "y"])).toEqual([2 ** 40, 2 ** 40 + 1]);
+  expect(await client.lastSeq("c")).toBe(Number.MAX_SAFE_INTEGER);
+});
+
+test("sequencer rpc: a DomainError of the sequencer keeps its kind and code", async () => {
+  const err = await clientOf(fakeSequencer()).allocate("c-1", []).catch((e) => e);
+  expect(err).toBeInstanceOf(DomainError);
+  expect([err.kind, err.code, err.message]).toEqual(["invalid", "EMPTY_BATCH", "no message ids"]);
+});
+
+test("sequencer rpc: a reply with the wrong number of seqs is an error, not a silent mismatch", async () => {
+  const short: Sequencer = { allocate: async () => [1], lastSeq: async () => 1 };
+  const err = await clientOf(short).allocate("c", ["a", "b"]).catch((e) => e);
+  expect(err).toBeInstanceOf(Error);
+  expect(err.message).toContain("1 seqs for 2 ids");
+});
