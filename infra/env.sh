@@ -32,6 +32,6 @@ else
   case ${1:-} in
     --export) _c4a_infra_env | sed 's/^/export /' ;;
     '') _c4a_infra_env ;;
-    *) sed -n '2,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 2 ;;
   esac
 fi

@@ -12,7 +12,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 if ! parse_services "$@"; then
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  usage "${BASH_SOURCE[0]}"
   exit 0
 fi
 
@@ -26,6 +26,7 @@ command -v python3 >/dev/null || apt_install python3
 command -v flock >/dev/null || apt_install util-linux
 
 log "up: ${SERVICES[*]} (cache $C4A_INFRA_CACHE, run $C4A_INFRA_RUN)"
+reserve_ports
 
 # Longest first: the MinIO build and the JVMs run while the small servers come up.
 ORDER=()

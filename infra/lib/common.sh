@@ -47,6 +47,9 @@ declare -A MAIN_PORT=([postgres]=$PG_PORT [redis]=$REDIS_PORT [nats]=$NATS_PORT 
 declare -A OTHER_PORTS=([postgres]="" [redis]="" [nats]="$NATS_MONITOR_PORT" [kafka]="$KAFKA_CONTROLLER_PORT"
   [cassandra]="$CASSANDRA_STORAGE_PORT $CASSANDRA_JMX_PORT" [minio]="$S3_CONSOLE_PORT")
 
+# Print a script's header comment (its usage).
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$1"; }
+
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -164,6 +167,36 @@ stop_pid() {
   return 1
 }
 
+# All our ports lie inside Linux's ephemeral port range (32768-60999 by default), so any
+# outgoing connection on the machine may hold one of them as its local port just when a server
+# wants to bind it. Reserve them (net.ipv4.ip_local_reserved_ports, this network namespace,
+# until reboot). Best effort; C4A_INFRA_RESERVE_PORTS=0 skips it.
+all_ports() {
+  local s
+  # shellcheck disable=SC2086  # OTHER_PORTS values are space-separated lists
+  for s in "${ALL_SERVICES[@]}"; do printf '%s\n' "${MAIN_PORT[$s]}" ${OTHER_PORTS[$s]}; done
+}
+reserve_ports() {
+  local f=/proc/sys/net/ipv4/ip_local_reserved_ports cur p r lo hi missing=() found ranges
+  [[ ${C4A_INFRA_RESERVE_PORTS:-1} == 1 && -r $f ]] || return 0
+  cur=$(tr -d ' \n' <"$f")
+  for p in $(all_ports); do
+    found=0
+    IFS=, read -ra ranges <<<"$cur"
+    for r in "${ranges[@]}"; do
+      lo=${r%-*} hi=${r#*-}
+      [[ -n $lo ]] && ((p >= lo && p <= hi)) && { found=1; break; }
+    done
+    ((found)) || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  if { printf '%s\n' "${cur:+$cur,}$(IFS=,; echo "${missing[*]}")" >"$f"; } 2>/dev/null; then
+    log "reserved ports ${missing[*]} from the ephemeral range (net.ipv4.ip_local_reserved_ports)"
+  else
+    log "note: could not reserve ports in net.ipv4.ip_local_reserved_ports (not permitted here)"
+  fi
+}
+
 # ---------------------------------------------------------------- installs
 
 # A lock shared by every up.sh of this checkout (apt and Maven must not run twice at once).
@@ -271,6 +304,7 @@ up_one() {
   if port_open "$port"; then
     if out=$("probe_$svc" 2>&1); then
       log "WARNING: 127.0.0.1:$port already answers ($(port_owner "$port")) but was not started from this checkout; reusing it"
+      ( post_start "$svc" ) || log "WARNING: could not prepare $svc (role/database or bucket) on that server"
       return 0
     fi
     die "port $port is taken by another program ($(port_owner "$port")) that does not answer as $svc"
@@ -279,11 +313,33 @@ up_one() {
     port_open "$p" && die "port $p (needed by $svc) is taken by another program ($(port_owner "$p"))"
   done
   "install_$svc"
-  STARTED_PID=
-  "start_$svc"
-  log "$svc started (pid ${STARTED_PID:-?}); waiting until it answers"
-  wait_ready "$svc" "$STARTED_PID" || exit 1
-  post_start "$svc"
+  # A port of ours can be held for a while as the local end of some other program's connection
+  # (they all lie in Linux's ephemeral range): when the server dies on "address already in
+  # use", try again.
+  local attempt logf off
+  logf="$(svc_dir "$svc")/log"
+  for attempt in 1 2 3; do
+    off=$(stat -c %s "$logf" 2>/dev/null || echo 0)
+    STARTED_PID='' STARTED_FAILED=''
+    "start_$svc"
+    if [[ -z $STARTED_FAILED ]]; then
+      log "$svc started (pid ${STARTED_PID:-?}); waiting until it answers"
+      if wait_ready "$svc" "$STARTED_PID"; then
+        post_start "$svc"
+        return 0
+      fi
+    fi
+    if [[ -n $STARTED_PID ]] && kill -0 "$STARTED_PID" 2>/dev/null; then
+      stop_pid "$svc" "$STARTED_PID" || true
+    fi
+    if ((attempt < 3)) && tail -c +"$((off + 1))" "$logf" 2>/dev/null | grep -qi 'address already in use'; then
+      log "$svc could not bind its port (held by another connection?); retrying in 5 s"
+      sleep 5
+      continue
+    fi
+    [[ -n $STARTED_FAILED ]] && show_log "$svc"
+    die "$svc did not start"
+  done
 }
 
 post_start() {

@@ -3,6 +3,11 @@
 
   probe.py cql   HOST PORT            CQL v4 STARTUP + `SELECT release_version FROM system.local`
   probe.py kafka HOST PORT            ApiVersions + Metadata: the broker is registered and unfenced
+  probe.py kafka-coordinators HOST PORT [SECONDS]
+                                      FindCoordinator for a group and a transactional id until both
+                                      answer: creates and loads __consumer_offsets and
+                                      __transaction_state, so the first consumer group or
+                                      transaction of a test does not wait for them
   probe.py http  URL                  GET, 2xx expected
   probe.py s3-bucket ENDPOINT ACCESS SECRET BUCKET
                                       HEAD the bucket, create it (SigV4-signed PUT) when missing
@@ -171,6 +176,35 @@ def probe_kafka(host, port):
         print("kafka cluster %s brokers %s controller %d topics %d" % (cluster, ",".join(brokers), controller, ntopics))
 
 
+def kafka_coordinators(host, port, seconds="60"):
+    import time
+    deadline = time.time() + float(seconds)
+    pending = {0: "c4a-infra-warmup", 1: "c4a-infra-warmup"}  # key_type 0 = group, 1 = transaction
+    last = ""
+    corr = 10
+    while pending:
+        try:
+            with socket.create_connection((host, int(port)), timeout=TIMEOUT) as s:
+                s.settimeout(TIMEOUT)
+                for key_type, key in list(pending.items()):
+                    corr += 1
+                    k = key.encode()
+                    # FindCoordinator v1: key STRING, key_type INT8
+                    r = kafka_request(s, 10, 1, corr, struct.pack(">h", len(k)) + k + struct.pack(">b", key_type))
+                    err = struct.unpack(">h", r[4:6])[0]
+                    if err == 0:
+                        del pending[key_type]
+                    else:
+                        last = "FindCoordinator(%s) error %d" % (("group", "transaction")[key_type], err)
+        except (OSError, ConnectionError) as e:
+            last = str(e)
+        if pending:
+            if time.time() > deadline:
+                fail("kafka coordinators not ready: %s" % last)
+            time.sleep(0.5)
+    print("kafka group and transaction coordinators ready")
+
+
 # ---------------------------------------------------------------- HTTP / S3
 
 def opener():
@@ -247,6 +281,8 @@ def main(argv):
             probe_cql(*args)
         elif cmd == "kafka":
             probe_kafka(*args)
+        elif cmd == "kafka-coordinators":
+            kafka_coordinators(*args)
         elif cmd == "http":
             probe_http(*args)
         elif cmd == "s3-bucket":

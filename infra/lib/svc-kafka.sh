@@ -58,4 +58,9 @@ CONF
   STARTED_PID=$(cat "$d/pid")
 }
 
+# Create and load __consumer_offsets and __transaction_state now rather than in the first test.
+post_start_kafka() {
+  python3 "$PROBE" kafka-coordinators 127.0.0.1 "$KAFKA_PORT" 90 >&2 || die "kafka coordinators did not become ready"
+}
+
 stop_kafka() { stop_pid kafka "$1"; }

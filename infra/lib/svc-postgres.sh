@@ -12,7 +12,7 @@ pg_bin() {
 # Unix socket directory: inside .run unless that path is too long for a socket name (107 bytes).
 pg_sockdir() {
   local d
-  d="$(svc_dir postgres)/sock"
+  d="$(pg_home)/sock"
   if ((${#d} + 20 > 100)); then
     d="/tmp/c4a-pg-$(printf '%s' "$C4A_INFRA_RUN" | sha256sum | cut -c1-12)"
   fi
@@ -50,31 +50,41 @@ install_postgres() {
   fi
 }
 
-start_postgres() {
-  local d b sock alt
+# Run a command as the postgres user from / (the caller's cwd may be closed to that user).
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
+# The real folder of the postgres state (.run/infra/postgres, or where its symlink points).
+pg_home() { readlink -f "$(svc_dir postgres)"; }
+
+# The server runs as `postgres`, which must be able to reach its folder. If a parent directory
+# is closed to that user (a checkout under /root, say), the state goes to /var/tmp instead and
+# .run/infra/postgres becomes a symlink to it.
+pg_prepare_home() {
+  local d alt
   d=$(svc_dir postgres)
+  mkdir -p "$d"
+  [[ -L $d ]] || chown postgres: "$d"
+  as_postgres test -w "$d/" 2>/dev/null && return 0
+  [[ -L $d ]] && die "user postgres cannot write $(pg_home)"
+  [[ -e $d/data/PG_VERSION ]] && die "user postgres cannot reach $d (a parent folder is closed to it)"
+  alt="/var/tmp/c4a-infra-$(printf '%s' "$C4A_INFRA_RUN" | sha256sum | cut -c1-12)/postgres"
+  log "user postgres cannot reach $d (a parent folder is closed to it): its state goes to $alt (symlinked)"
+  rm -rf "$d"
+  mkdir -p "$alt"
+  chown postgres: "$alt"
+  ln -s "$alt" "$d"
+}
+
+start_postgres() {
+  local d b sock
+  pg_prepare_home
+  d=$(pg_home)
   b=$(pg_bin)
   sock=$(pg_sockdir)
-  if [[ ! -e $d ]]; then
-    mkdir -p "$d"
-    chown postgres: "$d"
-    # The server runs as `postgres`, which must be able to reach the folder. If a parent
-    # directory is closed to it (a checkout under /root, say), keep the data in /var/tmp
-    # and leave a symlink in .run/infra.
-    if ! runuser -u postgres -- test -w "$d" 2>/dev/null; then
-      alt="/var/tmp/c4a-infra-$(printf '%s' "$C4A_INFRA_RUN" | sha256sum | cut -c1-12)/postgres"
-      log "user postgres cannot reach $d; keeping its data in $alt (symlinked)"
-      rmdir "$d"
-      mkdir -p "$alt"
-      chown postgres: "$alt"
-      ln -s "$alt" "$d"
-    fi
-  fi
-  chown postgres: "$d/"
   if [[ ! -f $d/data/PG_VERSION ]]; then
     log "initdb $d/data"
     rm -rf "$d/data"
-    runuser -u postgres -- "$b/initdb" -D "$d/data" -U postgres -E UTF8 --locale=C \
+    as_postgres "$b/initdb" -D "$d/data" -U postgres -E UTF8 --locale=C \
       --auth-local=trust --auth-host=scram-sha-256 >"$d/initdb.log" 2>&1 ||
       { cat "$d/initdb.log" >&2; die "initdb failed"; }
     cat >>"$d/data/postgresql.conf" <<CONF
@@ -93,14 +103,12 @@ CONF
   rm -f "$d/pid"
   : >>"$d/log"
   chown postgres: "$d/log"
-  runuser -u postgres -- "$b/pg_ctl" -D "$d/data" -l "$d/log" -W \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $sock" start >/dev/null 8>&- 9>&- ||
-    { show_log postgres; die "pg_ctl start failed"; }
-  local i
-  for i in $(seq 100); do
-    [[ -s $d/data/postmaster.pid ]] && break
-    sleep 0.1
-  done
+  # -w: pg_ctl waits until the server accepts connections, or reports that it died
+  if ! as_postgres "$b/pg_ctl" -D "$d/data" -l "$d/log" -w -t "${READY_TIMEOUT[postgres]}" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $sock" start >/dev/null 8>&- 9>&-; then
+    STARTED_FAILED=1
+    return 0
+  fi
   head -n1 "$d/data/postmaster.pid" 2>/dev/null >"$d/pid" || true
   STARTED_PID=$(cat "$d/pid" 2>/dev/null || true)
 }
@@ -122,7 +130,7 @@ SQL
 
 stop_postgres() {
   local pid=$1 d
-  d=$(svc_dir postgres)
-  runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$d/data" -m fast -t "${STOP_TIMEOUT[postgres]}" stop >/dev/null 2>&1 || true
+  d=$(pg_home)
+  as_postgres "$(pg_bin)/pg_ctl" -D "$d/data" -m fast -t "${STOP_TIMEOUT[postgres]}" stop >/dev/null 2>&1 || true
   stop_pid postgres "$pid" no
 }

@@ -6,8 +6,8 @@ import { describeMetadataContract } from "@chat4all/metadata/contract";
 // Talks to loopback only: no proxies.
 for (const k of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]) delete process.env[k];
 
-const url = process.env.C4A_POSTGRES_URL;
-if (!url) throw new Error("C4A_POSTGRES_URL is not set (e.g. postgres://chat4all:chat4all@127.0.0.1:55432/chat4all); start it with `bash infra/up.sh postgres`");
+const url: string = process.env.C4A_POSTGRES_URL ?? "";
+if (!url) throw new Error("C4A_POSTGRES_URL is not set (see infra/env.sh; start the server with `bash infra/up.sh postgres`)");
 
 // Every run migrates into its own schema, dropped at the end, so runs and other suites never collide.
 const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;

@@ -14,17 +14,17 @@ const local = await infra.metadataLocal();
 closer.add("metadata", local.store);
 const core = {
   events: closer.add("event log", await infra.eventLog()),
-  bus: closer.add("bus", infra.bus()),
+  bus: closer.add("bus", await infra.bus()),
   messages: closer.add("message store", await infra.messageStore()),
   metadata: metadataInProcess(local),
 };
-closer.add("ephemeral", infra.ephemeral());
+closer.add("ephemeral", await infra.ephemeral());
 const gateway = await gatewayService(config, infra, core, log, {
   onListen: (url) => {
     log.info("chat4all is up", { url, data: config.C4A_DATA_DIR });
     console.log(`\n  Chat4All (embedded) → ${url}\n  data: ${config.C4A_DATA_DIR}\n`);
   },
 });
-const code = await runServices([gateway, ...workerServices(infra, core, log, ["ingest", "fanout", "status"])], { log: log.info });
+const code = await runServices([gateway, ...(await workerServices(infra, core, log, ["ingest", "fanout", "status"]))], { log: log.info });
 await closer.closeAll();
 process.exit(code);

@@ -8,11 +8,11 @@ const infra = createInfra(config, log);
 const closer = createCloser(log);
 const core = {
   events: closer.add("event log", await infra.eventLog()),
-  bus: closer.add("bus", infra.bus()),
+  bus: closer.add("bus", await infra.bus()),
   messages: closer.add("message store", await infra.messageStore()),
   metadata: infra.metadataRemote(),
 };
-closer.add("ephemeral", infra.ephemeral());
+closer.add("ephemeral", await infra.ephemeral());
 const gateway = await gatewayService(config, infra, core, log, { onListen: (url) => log.info("gateway listening", { url }) });
 const code = await runServices([gateway], { log: log.info });
 await closer.closeAll();

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalBlobStore } from "./blob-store-local.ts";
 import { describeBlobStoreContract } from "./contract.ts";
+import { createBlobStore } from "./create.ts";
 
 for (const v of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]) delete process.env[v];
 
@@ -77,5 +78,10 @@ describe("local blob store", () => {
     expect(got.headers.get("x-content-type-options")).toBe("nosniff");
     expect(await got.text()).toBe("<b>hi</b>");
     expect(await store.handle!(new Request(`${publicBaseUrl}/v1/messages`))).toBeUndefined();
+  });
+
+  test("local blob store: the factory builds it and names an unknown backend", () => {
+    expect(typeof createBlobStore({ backend: "local", root, secret, publicBaseUrl }).handle).toBe("function");
+    expect(() => createBlobStore({ backend: "gcs" } as never)).toThrow('unknown blob store backend: "gcs"');
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { access, mkdir, open, readFile, rename, rm, stat as fsStat, writeFile, type FileHandle } from "node:fs/promises";
+import { access, mkdir, open, readdir, readFile, rename, rm, stat as fsStat, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { invalid, notFound } from "@chat4all/kernel";
 import type { BlobStore, PresignPostInput } from "./blob-store.ts";
@@ -13,9 +13,9 @@ export interface LocalBlobStoreConfig {
   root: string;
   /** HMAC-SHA256 key of presigned URLs and policies. */
   secret: string;
-  /** Origin (and optional path) clients reach the gateway at, e.g. "http://localhost:3000". */
+  /** Where clients reach the gateway, e.g. "http://localhost:3000"; URLs are `${publicBaseUrl}${prefix}/…`. */
   publicBaseUrl: string;
-  /** Path under which `handle` serves; default "/blobs". */
+  /** Request path under which `handle` serves; default "/blobs". */
   prefix?: string;
   /** Smallest part but the last, as S3; default 5 MiB. */
   minPartBytes?: number;
@@ -198,6 +198,11 @@ export function createLocalBlobStore(config: LocalBlobStoreConfig): BlobStore {
   return {
     async init() {
       for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
+      // Temp files older than a day were left by a crash mid-upload.
+      for (const f of await readdir(dirs.tmp)) {
+        const p = join(dirs.tmp, f);
+        if (((await fsStat(p).catch(() => null))?.mtimeMs ?? Infinity) < Date.now() - 86_400_000) await rm(p, { force: true });
+      }
     },
 
     async presignPost(p: PresignPostInput) {
@@ -218,6 +223,7 @@ export function createLocalBlobStore(config: LocalBlobStoreConfig): BlobStore {
       checkKey(key);
       const exp = nowSec() + expiresSec;
       const cd = opts?.contentDisposition ?? "";
+      if (/[\0-\x1f\x7f]/.test(cd)) throw invalid("INVALID_CONTENT_DISPOSITION", "control characters in Content-Disposition");
       const q = new URLSearchParams({ exp: String(exp) });
       if (cd) q.set("cd", cd);
       q.set("sig", sign(secret, ["GET", key, exp, cd]));

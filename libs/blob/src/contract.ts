@@ -37,7 +37,7 @@ async function fetchBytes(url: string, init?: RequestInit) {
 /** Flips one character of the URL's signature parameter. */
 function tamperSignature(url: string): string {
   const u = new URL(url);
-  const name = [...u.searchParams.keys()].find((k) => /sig/i.test(k));
+  const name = [...u.searchParams.keys()].find((k) => /^(x-amz-signature|signature|sig)$/i.test(k));
   if (!name) throw new Error(`no signature parameter in ${url}`);
   const sig = u.searchParams.get(name)!;
   u.searchParams.set(name, (sig[0] === "a" ? "b" : "a") + sig.slice(1));

@@ -13,7 +13,7 @@ export const eventLogConfigSchema = v.variant("backend", [
     path: v.pipe(v.string(), v.minLength(1), v.description('database file, or ":memory:"')),
     retentionMs: ms("prune records older than this once every group committed past them"),
     pollMs: ms("fallback poll of idle consumers (default 1000)"),
-    synchronous: v.optional(v.picklist(["normal", "full"]), "full"),
+    synchronous: v.optional(v.pipe(v.picklist(["normal", "full"]), v.description('"full" (default) survives power loss, "normal" a process crash'))),
   }),
   v.object({
     backend: v.literal("kafka"),

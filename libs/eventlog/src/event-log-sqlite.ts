@@ -219,7 +219,7 @@ export class SqliteEventLog implements EventLog {
         for (const [topic, count] of topics) {
           for (const partition of this.#hub.assigned(group, member, topic, count)) {
             const key = `${topic}\0${partition}`;
-            
+            if (group.inflight.has(key)) continue;
             const batch = this.#fetch(opts.group, topic, partition, maxBatch);
             if (!batch) continue;
             group.inflight.add(key);

@@ -26,7 +26,7 @@ export async function migrateCassandra(
 ): Promise<number[]> {
   const ks = checkKeyspaceName(keyspace);
   const migrations = opts.migrations ?? CASSANDRA_MIGRATIONS;
-  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
   await client.execute(
     `CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${Math.max(1, Math.floor(replicationFactor))}}`,
   );

@@ -34,8 +34,21 @@ export function createIngestService(deps: {
         try {
           seqs = await deps.sequencer.allocate(conversationId, list.map((d) => d.value.messageId));
         } catch (err) {
-          if (!isDomainError(err) || err.kind !== "not_found") throw err;
-          for (const d of list) await deps.events.deadLetter(d.record, `conversation ${conversationId} not found`);
+          if (!isDomainError(err) || (err.kind !== "not_found" && err.kind !== "conflict")) throw err;
+          if (err.kind === "not_found") {
+            for (const d of list) await deps.events.deadLetter(d.record, `conversation ${conversationId} not found`);
+            return;
+          }
+          // A message id already sequenced in another conversation: find it, dead-letter it, keep the rest.
+          for (const d of list) {
+            try {
+              const [seq] = await deps.sequencer.allocate(conversationId, [d.value.messageId]);
+              stored.push({ ...d.value, seq: seq as number });
+            } catch (e) {
+              if (!isDomainError(e) || e.kind !== "conflict") throw e;
+              await deps.events.deadLetter(d.record, `message id ${d.value.messageId} belongs to another conversation`);
+            }
+          }
           return;
         }
         list.forEach((d, i) => stored.push({ ...d.value, seq: seqs[i] as number }));

@@ -95,7 +95,7 @@ export async function gatewayService(
     messages: core.messages,
     events: core.events,
     bus: core.bus,
-    ephemeral: infra.ephemeral(),
+    ephemeral: await infra.ephemeral(),
     blobs,
     members: createMembershipCache({ metadata: core.metadata.store, bus: core.bus }),
     signer: createTokenSigner(c.C4A_JWT_SECRET),
@@ -107,7 +107,7 @@ export async function gatewayService(
 }
 
 /** The pipeline workers (ingest, fanout, status) as Services. */
-export function workerServices(infra: Infra, core: Core, log: Logger, which: ("ingest" | "fanout" | "status")[]): Service[] {
+export async function workerServices(infra: Infra, core: Core, log: Logger, which: ("ingest" | "fanout" | "status")[]): Promise<Service[]> {
   const members = createMembershipCache({ metadata: core.metadata.store, bus: core.bus });
   const out: Service[] = [];
   for (const name of which) {
@@ -121,7 +121,7 @@ export function workerServices(infra: Infra, core: Core, log: Logger, which: ("i
           metadata: core.metadata.store,
           members,
           messages: core.messages,
-          ephemeral: infra.ephemeral(),
+          ephemeral: await infra.ephemeral(),
           log: l,
         }),
       );

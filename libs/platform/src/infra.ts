@@ -23,8 +23,8 @@ export function createInfra(c: PlatformConfig, log: Logger, signal?: AbortSignal
     withRetry(what, fn, { signal, onError: (err, attempt) => log.warn(`${what}: not reachable yet, retrying`, { attempt, err }) });
 
   // One Bus and one Ephemeral per process: in embedded mode they are the only link between apps.
-  let bus: Bus | undefined;
-  let ephemeral: Ephemeral | undefined;
+  let bus: Promise<Bus> | undefined;
+  let ephemeral: Promise<Ephemeral> | undefined;
   return {
     async eventLog(): Promise<EventLog> {
       const events = await retry("event log", () =>
@@ -38,8 +38,10 @@ export function createInfra(c: PlatformConfig, log: Logger, signal?: AbortSignal
       await retry("event log", () => events.ensureTopics(topicSpecs(c.C4A_PARTITIONS)));
       return events;
     },
-    bus(): Bus {
-      return (bus ??= createBus(embedded ? { backend: "memory" } : { backend: "nats", servers: c.C4A_NATS_URL, name: c.C4A_INSTANCE_ID }));
+    bus(): Promise<Bus> {
+      return (bus ??= retry("bus", () =>
+        createBus(embedded ? { backend: "memory" } : { backend: "nats", servers: c.C4A_NATS_URL.split(","), name: c.C4A_INSTANCE_ID }),
+      ));
     },
     async messageStore(): Promise<MessageStore> {
       const store = createMessageStore(
@@ -55,8 +57,10 @@ export function createInfra(c: PlatformConfig, log: Logger, signal?: AbortSignal
       await retry("message store", () => store.init());
       return store;
     },
-    ephemeral(): Ephemeral {
-      return (ephemeral ??= createEphemeral(embedded ? { backend: "memory" } : { backend: "redis", url: c.C4A_REDIS_URL }));
+    ephemeral(): Promise<Ephemeral> {
+      return (ephemeral ??= retry("ephemeral", async () =>
+        createEphemeral(embedded ? { backend: "memory" } : { backend: "redis", url: c.C4A_REDIS_URL }),
+      ));
     },
     async blobStore(publicUrl: string): Promise<BlobStore> {
       const blobs = createBlobStore(
