@@ -216,13 +216,17 @@ apt_install() {
 _apt_install() {
   local stamp="${C4A_INFRA_SESSION:-/nonexistent}/apt-updated"
   export DEBIAN_FRONTEND=noninteractive
+  local alog="$C4A_INFRA_CACHE/apt.log"
+  # all output to a file: a daemon that a package's install script might start must not
+  # inherit our pipes
   if [[ ! -f $stamp ]]; then
     log "apt-get update"
-    apt-get update -qq >/dev/null || die "apt-get update failed"
+    apt-get update >"$alog" 2>&1 </dev/null || { tail -n 20 "$alog" >&2; die "apt-get update failed"; }
     [[ -d ${C4A_INFRA_SESSION:-} ]] && touch "$stamp"
   fi
   log "apt-get install $*"
-  apt-get install -y -qq --no-install-recommends "$@" >/dev/null </dev/null || die "apt-get install $* failed"
+  apt-get install -y --no-install-recommends "$@" >>"$alog" 2>&1 </dev/null ||
+    { tail -n 20 "$alog" >&2; die "apt-get install $* failed"; }
 }
 
 # Java 17 (Cassandra 5.0 runs on 11 or 17 only; Kafka 4 brokers need 17+).

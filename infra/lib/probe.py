@@ -4,10 +4,11 @@
   probe.py cql   HOST PORT            CQL v4 STARTUP + `SELECT release_version FROM system.local`
   probe.py kafka HOST PORT            ApiVersions + Metadata: the broker is registered and unfenced
   probe.py kafka-coordinators HOST PORT [SECONDS]
-                                      FindCoordinator for a group and a transactional id until both
-                                      answer: creates and loads __consumer_offsets and
-                                      __transaction_state, so the first consumer group or
-                                      transaction of a test does not wait for them
+                                      FindCoordinator for a group and a transactional id, then
+                                      InitProducerId, until all answer: creates and loads
+                                      __consumer_offsets and __transaction_state, so the first
+                                      consumer group, idempotent producer or transaction of a
+                                      test does not wait for them
   probe.py http  URL                  GET, 2xx expected
   probe.py s3-bucket ENDPOINT ACCESS SECRET BUCKET
                                       HEAD the bucket, create it (SigV4-signed PUT) when missing
@@ -182,7 +183,10 @@ def kafka_coordinators(host, port, seconds="60"):
     pending = {0: "c4a-infra-warmup", 1: "c4a-infra-warmup"}  # key_type 0 = group, 1 = transaction
     last = ""
     corr = 10
-    while pending:
+    # then InitProducerId (v1) without and with a transactional id: producer ids are allocated
+    # and the transaction state is loaded
+    producers = [None, "c4a-infra-warmup"]
+    while pending or producers:
         try:
             with socket.create_connection((host, int(port)), timeout=TIMEOUT) as s:
                 s.settimeout(TIMEOUT)
@@ -196,13 +200,22 @@ def kafka_coordinators(host, port, seconds="60"):
                         del pending[key_type]
                     else:
                         last = "FindCoordinator(%s) error %d" % (("group", "transaction")[key_type], err)
+                for tid in list(producers) if not pending else []:
+                    corr += 1
+                    t = struct.pack(">h", -1) if tid is None else struct.pack(">h", len(tid)) + tid.encode()
+                    r = kafka_request(s, 22, 1, corr, t + struct.pack(">i", 60000))
+                    err = struct.unpack(">h", r[4:6])[0]
+                    if err == 0:
+                        producers.remove(tid)
+                    else:
+                        last = "InitProducerId(%s) error %d" % (tid, err)
         except (OSError, ConnectionError) as e:
             last = str(e)
-        if pending:
+        if pending or producers:
             if time.time() > deadline:
                 fail("kafka coordinators not ready: %s" % last)
             time.sleep(0.5)
-    print("kafka group and transaction coordinators ready")
+    print("kafka group/transaction coordinators and producer ids ready")
 
 
 # ---------------------------------------------------------------- HTTP / S3

@@ -30,7 +30,34 @@ afterAll(async () => {
 
 describeEventLogContract(`kafka ${brokers.join(",")}`, make, { topicPrefix: prefix, timeoutMs: 30_000 });
 
-describe("kafka event log: throughput", () => {
+describe("kafka event log", () => {
+  test("kafka event log: heartbeats during a handler longer than the session timeout, so the batch is not redelivered", async () => {
+    const log = await make();
+    try {
+      const topic = `${prefix}-long-handler`;
+      await log.ensureTopics([{ name: topic, partitions: 1 }]);
+      await log.append(topic, [{ key: "k", value: new Uint8Array([1]) }]);
+      const ac = new AbortController();
+      const deliveries: string[] = [];
+      let finished = 0;
+      const done = log.consume({
+        group: `${prefix}-long`, topics: [topic], signal: ac.signal,
+        handle: async (b) => {
+          deliveries.push(...b.records.map((r) => r.offset));
+          if (deliveries.length === 1) await Bun.sleep(tuned.sessionTimeoutMs + 1_500);
+          finished = Date.now();
+        },
+      });
+      while (!finished) await Bun.sleep(50);
+      await Bun.sleep(2_500); // an expired member would rejoin and get the uncommitted batch again by now
+      ac.abort();
+      await done;
+      expect(deliveries).toEqual(["0"]);
+    } finally {
+      await log.close();
+    }
+  }, 30_000);
+
   test("kafka event log: coalesces concurrent appends into few requests", async () => {
     const log = await make();
     try {

@@ -13,10 +13,10 @@ const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const dec = <T>(u: Uint8Array) => JSON.parse(new TextDecoder().decode(u)) as T;
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, cond: () => boolean, timeoutMs = 15_000, onTick?: () => Promise<void>): Promise<void> {
+async function until(what: string | (() => string), cond: () => boolean, timeoutMs = 15_000, onTick?: () => Promise<void>): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
     await onTick?.();
     await wait(20);
   }
@@ -275,7 +275,7 @@ export function describeEventLogContract(label: string, make: () => Promise<Even
       const b = start(y, { group, topics: [t], handle });
       let i = 0;
       const burst = () => x.append(t, Array.from({ length: 16 }, () => ({ key: `k${i}`, value: enc(i++) })));
-      await until("both members to receive work", () => a.batches.length > 0 && b.batches.length > 0, 20_000, async () => {
+      await until(() => `both members to receive work (batches: ${a.batches.length}, ${b.batches.length})`, () => a.batches.length > 0 && b.batches.length > 0, 20_000, async () => {
         await burst();
         await wait(100);
       });
@@ -283,7 +283,7 @@ export function describeEventLogContract(label: string, make: () => Promise<Even
       const from = i;
       for (let r = 0; r < 4; r++) await burst();
       const got = () => new Set(b.records().map((r) => dec<number>(r.value)).filter((v) => v >= from));
-      await until("the survivor to get every later record", () => got().size >= i - from, 20_000);
+      await until(() => `the survivor to get every later record (${got().size} of ${i - from})`, () => got().size >= i - from, 20_000);
       await b.stop();
       expect(overlaps).toBe(0);
       expect(new Set(b.records().filter((r) => dec<number>(r.value) >= from).map((r) => r.partition))).toEqual(new Set([0, 1, 2, 3]));

@@ -109,13 +109,20 @@ export class KafkaEventLog implements EventLog {
     this.#assertOpen();
     const specs = checkTopics(topics);
     const names = specs.map((s) => s.name);
-    try {
-      await this.#admin.createTopics({
-        topics: specs.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: this.#opts.replicationFactor ?? -1 })),
-        waitForLeaders: true,
-      });
-    } catch (cause) {
-      throw new Error(`kafka: create topics ${names.join(", ")}`, { cause });
+    // Idempotent, so retried (e.g. a broker still loading after a restart).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#admin.createTopics({
+          topics: specs.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: this.#opts.replicationFactor ?? -1 })),
+          waitForLeaders: true,
+        });
+        break;
+      } catch (cause) {
+        if (attempt >= 4) {
+          throw new Error(`kafka: create topics ${names.join(", ")}`, { cause });
+        }
+        await sleep(retryDelay(attempt, 200, 2_000));
+      }
     }
     const meta = await this.#admin.fetchTopicMetadata({ topics: names });
     for (const s of specs) {
@@ -153,7 +160,8 @@ export class KafkaEventLog implements EventLog {
     if (records.length === 0) return;
     let bytes = 0;
     const messages = records.map((r) => {
-      bytes += r.value.byteLength + r.key.length;
+      bytes += r.value.byteLength + r.key.length + 16;
+      for (const [k, v] of Object.entries(r.headers ?? {})) bytes += k.length + v.length + 8;
       return { key: r.key, value: toBuffer(r.value), headers: r.headers, partition: partitionFor(r.key, count) };
     });
     return new Promise<void>((resolve, reject) => {
@@ -188,7 +196,11 @@ export class KafkaEventLog implements EventLog {
         const batch = this.#pending.splice(0, n);
         this.#pendingBytes -= bytes;
         const byTopic = new Map<string, Pending["messages"]>();
-        for (const a of batch) byTopic.set(a.topic, [...(byTopic.get(a.topic) ?? []), ...a.messages]);
+        for (const a of batch) {
+          const list = byTopic.get(a.topic);
+          if (list) for (const m of a.messages) list.push(m);
+          else byTopic.set(a.topic, [...a.messages]);
+        }
         const send = this.#producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         let timer: ReturnType<typeof setTimeout> | undefined;
         const timeout = new Promise<never>((_, reject) => {

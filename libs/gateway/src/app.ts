@@ -1,4 +1,6 @@
 import { createLogger } from "@chat4all/kernel";
+import { openapi } from "@elysiajs/openapi";
+import { toJsonSchema } from "@valibot/to-json-schema";
 import { Elysia } from "elysia";
 import type { GatewayDeps } from "./deps.ts";
 import { errorBody, toHttpError } from "./http/errors.ts";
@@ -35,6 +37,14 @@ export function createGatewayApp(deps: GatewayDeps) {
         return errorBody("BODY_TOO_LARGE", `request bodies are limited to ${deps.settings.maxBodyBytes} bytes`);
       }
     })
+    .use(
+      openapi({
+        path: "/docs",
+        documentation: { info: { title: "Chat4All API", version: "1.0.0", description: "REST contract of API.md; WebSocket: docs/websocket-protocol.md" } },
+        mapJsonSchema: { valibot: (schema: Parameters<typeof toJsonSchema>[0]) => toJsonSchema(schema, { errorMode: "ignore" }) },
+        exclude: { paths: ["/docs", "/docs/json"] },
+      }),
+    )
     .get("/health", () => ({ status: "ok" }))
     .get("/ready", async ({ set }) => {
       const checks = await readiness(deps);

@@ -23,6 +23,8 @@ export interface Conn {
   interactive: boolean;
   badFrames: number;
   lastTypingAt: number;
+  /** Frames are handled one after another, in arrival order: replies keep the order of requests. */
+  queue?: Promise<void>;
 }
 
 type Ws = ServerWebSocket<Conn>;
@@ -273,16 +275,12 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
         const path = issue.path?.map((p) => String(p.key)).join(".");
         return badFrame(ws, "INVALID_FRAME", `${path ? `${path}: ` : ""}${issue.message}`);
       }
-      try {
-        await handleFrame(ws, parsed.output);
-      } catch (err) {
-        if (isDomainError(err)) {
-          const e = err as DomainError;
-          return send(ws, errorFrame(e.code, e.message, "idempotency_key" in parsed.output ? parsed.output.idempotency_key : undefined));
-        }
-        log.error("frame failed", { type: parsed.output.type, err });
-        send(ws, errorFrame("INTERNAL", "internal error"));
-      }
+      const frame = parsed.output;
+      const run = () => handleFrame(ws, frame).catch((err) => frameFailed(ws, frame, err));
+      const queued = (ws.data.queue ?? Promise.resolve()).then(run);
+      ws.data.queue = queued;
+      await queued;
+      if (ws.data.queue === queued) ws.data.queue = undefined;
     },
     close(ws) {
       if (ws.data.authError) return;
@@ -299,6 +297,15 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
       }
     },
   };
+
+  function frameFailed(ws: Ws, frame: ClientFrame, err: unknown) {
+    if (isDomainError(err)) {
+      const e = err as DomainError;
+      return send(ws, errorFrame(e.code, e.message, "idempotency_key" in frame ? frame.idempotency_key : undefined));
+    }
+    log.error("frame failed", { type: frame.type, err });
+    send(ws, errorFrame("INTERNAL", "internal error"));
+  }
 
   function badFrame(ws: Ws, code: string, message: string) {
     send(ws, errorFrame(code, message));

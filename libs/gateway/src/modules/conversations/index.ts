@@ -9,7 +9,7 @@ export function conversationsModule(deps: GatewayDeps, service = createConversat
   return new Elysia({ prefix: "/v1/conversations" })
     .use(authGuard(deps.signer))
     .post(
-      "/",
+      "",
       async ({ caller, body, set }) => {
         const r = await service.create(caller.userId, body);
         set.status = r.created ? 201 : 200;
@@ -17,7 +17,7 @@ export function conversationsModule(deps: GatewayDeps, service = createConversat
       },
       { body: CreateConversationBody },
     )
-    .get("/", ({ caller }) => service.list(caller.userId))
+    .get("", ({ caller }) => service.list(caller.userId))
     .get("/:id", ({ caller, params }) => service.get(caller.userId, params.id), { params: ConversationParams })
     .post(
       "/:id/members",

@@ -10,7 +10,7 @@ export function usersModule(deps: GatewayDeps) {
   return new Elysia({ prefix: "/v1/users" })
     .use(authGuard(deps.signer))
     .get(
-      "/",
+      "",
       async ({ query }) => {
         const users = await metadata.searchUsers({ text: query.q || undefined, limit: Number(query.limit), afterUsername: query.after });
         return users.map((u) => ({ user_id: u.id, username: u.username, name: u.name, avatar_url: u.avatarUrl }));
