@@ -27,7 +27,7 @@ const tokens = {} as Record<Principal, string | undefined>;
 
 beforeAll(async () => {
   p = await startEmbedded({ C4A_JWT_SECRET: SECRET, C4A_SEND_RATE_PER_MIN: "0" });
-  [owner, admin, member, removed, outsider] = await Promise.all(["owner", "admin", "member", "removed", "outsider"].map((n) => newUser(p.url, n)));
+  [owner, admin, member, removed, outsider] = (await Promise.all(["owner", "admin", "member", "removed", "outsider"].map((n) => newUser(p.url, n)))) as [User, User, User, User, User];
   const conv = await call(p.url, "POST", "/v1/conversations", { token: owner.token, body: { type: "group", members: [member.id, removed.id] } });
   conversationId = conv.body.conversation_id;
   expect((await call(p.url, "POST", `/v1/conversations/${conversationId}/members`, { token: owner.token, body: { user_id: admin.id, role: "admin" } })).status).toBe(201);
