@@ -11,6 +11,9 @@ import { messagesModule } from "./modules/messages/index.ts";
 import { createMessageService } from "./modules/messages/service.ts";
 import { usersModule } from "./modules/users/index.ts";
 import { createHub } from "./realtime/hub.ts";
+import { createChatService } from "./connect/chat-service.ts";
+import { ChatService } from "@chat4all/proto/chat4all/v1/chat_pb";
+import { createConnectHandler } from "@chat4all/rpc";
 
 /**
  * The gateway's HTTP application (REST routes of API.md, health) plus its WebSocket hub.
@@ -57,7 +60,13 @@ export function createGatewayApp(deps: GatewayDeps) {
     .use(conversationsModule(deps, conversations))
     .use(messagesModule(deps, messages));
 
-  return { app, hub, messages, conversations };
+  const connect = createConnectHandler((router) => router.service(ChatService, createChatService(deps, { messages, conversations, hub })), {
+    cors: deps.settings.corsOrigins.length > 0 ? { origins: deps.settings.corsOrigins } : undefined,
+    readMaxBytes: deps.settings.maxBodyBytes,
+    onError: (err, procedure) => log.error("rpc failed", { procedure, err }),
+  });
+
+  return { app, hub, messages, conversations, connect };
 }
 
 /** Readiness of every dependency, each bounded in time. */

@@ -30,6 +30,12 @@ export function createGatewayServer(
         async fetch(req, srv) {
           const path = req.url.slice(req.url.indexOf("/", 8));
           if (path === "/ws" || path.startsWith("/ws?")) return gateway.hub.upgrade(req, srv);
+          if (path.startsWith("/chat4all.v1.ChatService/")) {
+            // Streams may stay quiet for long: no idle timeout for Subscribe.
+            if (path.startsWith("/chat4all.v1.ChatService/Subscribe")) srv.timeout(req, 0);
+            const res = await gateway.connect(req);
+            if (res) return res;
+          }
           for (const mount of opts.mounts ?? []) {
             const res = await mount(req);
             if (res) return res;

@@ -27,7 +27,8 @@ export interface Conn {
   queue?: Promise<void>;
 }
 
-type Ws = ServerWebSocket<Conn>;
+/** What the hub needs of a socket: a Bun WebSocket, or a virtual one behind a Connect stream. */
+type Ws = Pick<ServerWebSocket<Conn>, "data" | "send" | "subscribe" | "unsubscribe" | "readyState" | "close">;
 const topic = (conversationId: string) => `c:${conversationId}`;
 const PRESENCE_TTL_MS = 60_000;
 const MAX_BAD_FRAMES = 10;
@@ -51,6 +52,8 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
   const userSubs = new Map<string, Subscription>();
   const convConns = new Map<string, Set<Ws>>();
   const convSubs = new Map<string, Subscription>();
+  /** Topic → virtual sockets subscribed to it (Bun's native publish reaches only real sockets). */
+  const virtualByTopic = new Map<string, Set<Ws>>();
 
   const send = (ws: Ws, frame: string) => {
     // -1: queued under backpressure; 0: dropped (socket closing). Bun closes a socket that passes
@@ -65,6 +68,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     if (!conns) return;
     if (d.kind === "m") {
       server?.publish(topic(conversationId), d.frame);
+      for (const vs of virtualByTopic.get(topic(conversationId)) ?? []) send(vs, d.frame);
       for (const ws of conns) ws.data.resuming?.get(conversationId)?.push(d);
       return;
     }
@@ -312,8 +316,62 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     if (++ws.data.badFrames >= MAX_BAD_FRAMES) ws.close(CloseCodes.policy, "too many invalid frames");
   }
 
+  /** A socket-like sink for a Connect `Subscribe` stream: same membership, replay and delivery rules. */
+  function createVirtualSocket(data: Conn, sink: (frame: string) => void, onClose: () => void): Ws {
+    const topics = new Set<string>();
+    let state = 1;
+    const vs: Ws = {
+      data,
+      get readyState() {
+        return state as 1;
+      },
+      send(frame: string | BufferSource) {
+        if (state === 1) sink(typeof frame === "string" ? frame : new TextDecoder().decode(frame));
+        return 1;
+      },
+      subscribe(t: string) {
+        topics.add(t);
+        let set = virtualByTopic.get(t);
+        if (!set) virtualByTopic.set(t, (set = new Set()));
+        set.add(vs);
+      },
+      unsubscribe(t: string) {
+        topics.delete(t);
+        const set = virtualByTopic.get(t);
+        set?.delete(vs);
+        if (set?.size === 0) virtualByTopic.delete(t);
+      },
+      close() {
+        if (state !== 1) return;
+        state = 3;
+        for (const t of [...topics]) vs.unsubscribe(t);
+        websocket.close?.(vs as ServerWebSocket<Conn>, 1000, "");
+        onClose();
+      },
+    } as Ws;
+    return vs;
+  }
+
   return {
     websocket,
+    /**
+     * Opens a stream for an authenticated user (Connect `Subscribe`): live deliveries go to `sink`
+     * as protocol frames (JSON text); `positions` replays what was missed, as RESUME does.
+     */
+    async openStream(userId: string, positions: Record<string, number>, sink: (frame: string) => void, onClose: () => void) {
+      if (!accepting) throw new Error("gateway is draining");
+      const data: Conn = { id: nextId++, userId, convs: new Set(), interactive: true, badFrames: 0, lastTypingAt: 0 };
+      ensureUser(userId);
+      for (const c of await deps.metadata.listConversations(userId)) {
+        data.convs.add(c.id);
+        ensureConversation(c.id);
+      }
+      await bus.flush();
+      const vs = createVirtualSocket(data, sink, onClose);
+      websocket.open?.(vs as ServerWebSocket<Conn>);
+      if (Object.keys(positions).length > 0) await resume(vs, positions);
+      return { close: () => vs.close() };
+    },
     setServer(s: Server<Conn>) {
       server = s;
     },
