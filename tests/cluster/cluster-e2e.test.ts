@@ -7,10 +7,17 @@ import { clusterApp } from "../support/cluster.ts";
 const A = process.env.C4A_GATEWAY_A ?? "http://127.0.0.1:3000";
 const B = process.env.C4A_GATEWAY_B ?? "http://127.0.0.1:3001";
 
-async function history(base: string, token: string, conversationId: string, limit = 100) {
-  const r = await call(base, "GET", `/v1/messages/${conversationId}?limit=${limit}`, { token });
-  expect(r.status).toBe(200);
-  return r.body as any[];
+/** The whole history, newest first, paged 100 at a time with before_sequence. */
+async function history(base: string, token: string, conversationId: string) {
+  const all: any[] = [];
+  let before = "";
+  for (;;) {
+    const r = await call(base, "GET", `/v1/messages/${conversationId}?limit=100${before}`, { token });
+    expect(r.status).toBe(200);
+    all.push(...r.body);
+    if (r.body.length < 100) return all;
+    before = `&before_sequence=${r.body[r.body.length - 1].sequence_number}`;
+  }
 }
 
 describe("cluster", () => {

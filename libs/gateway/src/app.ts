@@ -7,6 +7,7 @@ import { errorBody, toHttpError } from "./http/errors.ts";
 import { authModule } from "./modules/auth/index.ts";
 import { conversationsModule } from "./modules/conversations/index.ts";
 import { createConversationService } from "./modules/conversations/service.ts";
+import { filesModule } from "./modules/files/index.ts";
 import { messagesModule } from "./modules/messages/index.ts";
 import { createMessageService } from "./modules/messages/service.ts";
 import { usersModule } from "./modules/users/index.ts";
@@ -58,7 +59,8 @@ export function createGatewayApp(deps: GatewayDeps) {
     .use(authModule(deps))
     .use(usersModule(deps))
     .use(conversationsModule(deps, conversations))
-    .use(messagesModule(deps, messages));
+    .use(messagesModule(deps, messages))
+    .use(filesModule(deps));
 
   const connect = createConnectHandler((router) => router.service(ChatService, createChatService(deps, { messages, conversations, hub })), {
     cors: deps.settings.corsOrigins.length > 0 ? { origins: deps.settings.corsOrigins } : undefined,

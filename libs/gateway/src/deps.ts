@@ -7,6 +7,7 @@ import type { Logger } from "@chat4all/kernel";
 import type { MessageStore } from "@chat4all/message-store";
 import type { MetadataStore } from "@chat4all/metadata";
 import type { MembershipCache } from "@chat4all/pipeline";
+import type { FileSettings } from "./modules/files/settings.ts";
 
 /** Tunables of a gateway instance (parsed from the environment by the app). */
 export interface GatewaySettings {
@@ -21,6 +22,8 @@ export interface GatewaySettings {
   /** Auth requests per IP per minute (0 = unlimited). */
   authRatePerMin: number;
   corsOrigins: string[];
+  /** Uploads and downloads (defaults: DEFAULT_FILE_SETTINGS). */
+  files?: FileSettings;
 }
 
 /** Everything a gateway needs, passed in by the composition root. */

@@ -6,3 +6,5 @@ export { errorBody, toHttpError } from "./http/errors.ts";
 export { type Conn, type Hub, CloseCodes, createHub } from "./realtime/hub.ts";
 export { ClientFrame } from "./realtime/frames.ts";
 export { SendBody, StatusBody } from "./modules/messages/model.ts";
+export { type FileSettings, DEFAULT_ALLOWED_TYPES, DEFAULT_FILE_SETTINGS } from "./modules/files/settings.ts";
+export { type UploadSweeperDeps, type UploadSweeperSettings, createUploadSweeper } from "./modules/files/sweeper.ts";

@@ -3,6 +3,7 @@ import type { Server } from "bun";
 import type { GatewayApp } from "./app.ts";
 import type { GatewayDeps } from "./deps.ts";
 import { errorBody } from "./http/errors.ts";
+import { uploadBodyCeiling } from "./modules/files/settings.ts";
 import type { Conn } from "./realtime/hub.ts";
 
 /** Extra fetch-style handlers mounted before the REST app (Connect services, the local blob store). */
@@ -25,7 +26,8 @@ export function createGatewayServer(
       server = Bun.serve<Conn>({
         port: opts.port,
         hostname: opts.hostname ?? "0.0.0.0",
-        maxRequestBodySize: Math.max(deps.settings.maxBodyBytes, 1024 * 1024) * 2,
+        // An embedded file store takes uploads on this server too: room for a whole file or one part.
+        maxRequestBodySize: Math.max(Math.max(deps.settings.maxBodyBytes, 1024 * 1024) * 2, deps.blobs?.handle ? uploadBodyCeiling(deps.settings.files) : 0),
         idleTimeout: 60,
         async fetch(req, srv) {
           const path = req.url.slice(req.url.indexOf("/", 8));

@@ -1,7 +1,7 @@
 import { createPasswordHasher, createTokenSigner } from "@chat4all/auth";
 import type { Bus } from "@chat4all/bus";
 import type { EventLog } from "@chat4all/eventlog";
-import { type GatewayDeps, type Mount, createGatewayApp, createGatewayServer } from "@chat4all/gateway";
+import { type GatewayDeps, type Mount, createGatewayApp, createGatewayServer, createUploadSweeper, type FileSettings } from "@chat4all/gateway";
 import type { Logger, Service } from "@chat4all/kernel";
 import type { MessageStore } from "@chat4all/message-store";
 import type { Metadata } from "@chat4all/metadata";
@@ -79,6 +79,16 @@ export async function gatewayService(
 ): Promise<Service & { url(): string | undefined }> {
   const publicUrl = c.C4A_PUBLIC_URL ?? `http://${c.C4A_HOST}:${c.C4A_GATEWAY_PORT}`;
   const blobs = await infra.blobStore(publicUrl);
+  const files: FileSettings = {
+    maxBytes: c.C4A_FILE_MAX_BYTES,
+    multipartMaxBytes: c.C4A_FILE_MULTIPART_MAX_BYTES,
+    partBytes: c.C4A_FILE_PART_BYTES,
+    allowedTypes: c.C4A_FILE_ALLOWED_TYPES,
+    uploadTtlSec: c.C4A_FILE_UPLOAD_TTL_SEC,
+    viewTtlSec: c.C4A_FILE_VIEW_TTL_SEC,
+    abandonAfterSec: c.C4A_FILE_ABANDON_AFTER_SEC,
+    sweepIntervalSec: c.C4A_FILE_SWEEP_INTERVAL_SEC,
+  };
   const deps: GatewayDeps = {
     settings: {
       instanceId: c.C4A_INSTANCE_ID ?? `gw-${process.pid}-${c.C4A_GATEWAY_PORT}`,
@@ -89,6 +99,7 @@ export async function gatewayService(
       sendRatePerMin: c.C4A_SEND_RATE_PER_MIN,
       authRatePerMin: c.C4A_AUTH_RATE_PER_MIN,
       corsOrigins: c.C4A_CORS_ORIGINS,
+      files,
     },
     log: log.child({ app: "gateway" }),
     metadata: core.metadata.store,
@@ -103,7 +114,10 @@ export async function gatewayService(
   };
   const gateway = createGatewayApp(deps);
   const mounts: Mount[] = blobs.handle ? [(req) => blobs.handle?.(req)] : [];
-  return createGatewayServer(deps, gateway, { port: c.C4A_GATEWAY_PORT, hostname: c.C4A_HOST, mounts, onListen: opts.onListen });
+  const server = createGatewayServer(deps, gateway, { port: c.C4A_GATEWAY_PORT, hostname: c.C4A_HOST, mounts, onListen: opts.onListen });
+  // Every gateway also closes abandoned multipart uploads (safe to run on all instances at once).
+  const sweeper = createUploadSweeper({ metadata: deps.metadata, blobs, log: deps.log }, files);
+  return { name: server.name, url: server.url, run: async (signal) => void (await Promise.all([server.run(signal), sweeper.run(signal)])) };
 }
 
 /** The pipeline workers (ingest, fanout, status) as Services. */

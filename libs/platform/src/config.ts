@@ -1,8 +1,10 @@
+import { DEFAULT_ALLOWED_TYPES } from "@chat4all/gateway";
 import * as v from "valibot";
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number), v.minValue(min), v.maxValue(max)), String(def));
 const list = (def: string) => v.optional(v.pipe(v.string(), v.transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))), def);
+const MiB = 1024 * 1024;
 const DEV_SECRET = "chat4all-development-secret-change-me-0123456789";
 
 /**
@@ -47,6 +49,25 @@ export const PlatformEnv = v.pipe(
     C4A_S3_SECRET_KEY: v.optional(v.string(), "chat4all-secret"),
     C4A_S3_BUCKET: v.optional(v.string(), "chat4all"),
     C4A_S3_REGION: v.optional(v.string(), "us-east-1"),
+    /** Largest single-request (presigned POST) upload. */
+    C4A_FILE_MAX_BYTES: int(100 * MiB, 1),
+    /** Largest multipart upload. */
+    C4A_FILE_MULTIPART_MAX_BYTES: int(2048 * MiB, 1),
+    /** Multipart part size (S3: at least 5 MiB for every part but the last). */
+    C4A_FILE_PART_BYTES: int(8 * MiB, 5 * MiB, 5 * 1024 * MiB),
+    /** Accepted content types, comma-separated; `image/*` wildcards allowed. */
+    C4A_FILE_ALLOWED_TYPES: v.optional(
+      v.pipe(v.string(), v.transform((s) => s.split(",").map((x) => x.trim().toLowerCase()).filter(Boolean)), v.minLength(1, "list at least one type")),
+      DEFAULT_ALLOWED_TYPES.join(","),
+    ),
+    /** Lifetime of presigned upload URLs (at most an hour). */
+    C4A_FILE_UPLOAD_TTL_SEC: int(3600, 1, 3600),
+    /** Lifetime of presigned download URLs. */
+    C4A_FILE_VIEW_TTL_SEC: int(300, 1, 7 * 86_400),
+    /** Multipart uploads still open after this long are aborted. */
+    C4A_FILE_ABANDON_AFTER_SEC: int(86_400, 1),
+    /** How often each gateway looks for abandoned multipart uploads. */
+    C4A_FILE_SWEEP_INTERVAL_SEC: int(300, 1),
   }),
   v.check((c) => c.C4A_ENV !== "production" || c.C4A_JWT_SECRET !== DEV_SECRET, "C4A_JWT_SECRET must be set in production"),
 );

@@ -7,8 +7,10 @@ import type { CompleteBody, UploadBody } from "./model.ts";
 import { contentDisposition, keySafeName, normalizeContentType, sanitizeFilename, typeAllowed } from "./names.ts";
 import { DEFAULT_FILE_SETTINGS, type FileSettings, partSizeFor } from "./settings.ts";
 
+/** The stores and logger file checks need. */
+export type FileStoreDeps = Pick<GatewayDeps, "metadata" | "blobs" | "log">;
 /** What the files feature needs from the gateway's dependencies. */
-export type FileDeps = Pick<GatewayDeps, "metadata" | "blobs" | "log"> & { settings: { files?: FileSettings } };
+export type FileDeps = FileStoreDeps & { settings: { files?: FileSettings } };
 
 /** Result of checking a stored object against its record. */
 interface Checked {
@@ -21,7 +23,7 @@ const MAX_UPLOAD_TTL_SEC = 3600;
 const iso = (ms: number) => new Date(ms).toISOString();
 const settingsOf = (deps: FileDeps) => deps.settings.files ?? DEFAULT_FILE_SETTINGS;
 
-function blobsOf(deps: FileDeps): BlobStore {
+function blobsOf(deps: { blobs?: BlobStore }): BlobStore {
   if (!deps.blobs) throw unavailable("FILES_UNAVAILABLE", "file storage is not configured on this gateway");
   return deps.blobs;
 }
@@ -41,7 +43,7 @@ export function decodeUploadId(token: string): { key: string; uploadId: string }
 }
 
 /** Marks a file rejected and removes whatever the storage holds for it (best effort, logged). */
-export async function rejectFile(deps: FileDeps, f: FileRecord): Promise<FileRecord> {
+export async function rejectFile(deps: FileStoreDeps, f: FileRecord): Promise<FileRecord> {
   try {
     await deps.metadata.updateFile(f.key, { state: "rejected" });
   } catch (err) {
@@ -59,7 +61,7 @@ export async function rejectFile(deps: FileDeps, f: FileRecord): Promise<FileRec
  * content type, `rejected` (object deleted) when it differs, unchanged while nothing is stored yet.
  * Other states are returned as they are.
  */
-export async function verifyFile(deps: FileDeps, f: FileRecord): Promise<Checked> {
+export async function verifyFile(deps: FileStoreDeps, f: FileRecord): Promise<Checked> {
   if (f.state !== "uploading") return { file: f };
   const stat = await blobsOf(deps).stat(f.key);
   if (!stat) return { file: f };
@@ -78,7 +80,10 @@ export async function verifyFile(deps: FileDeps, f: FileRecord): Promise<Checked
     await deps.metadata.updateFile(f.key, { state: "ready", size: stat.size, contentType: type });
   } catch (err) {
     if (!(isDomainError(err) && err.code === "FILE_STATE_CONFLICT")) throw err;
-    return { file: (await deps.metadata.getFile(f.key)) ?? f };
+    // Settled meanwhile (an abort or the sweeper): a rejected file must not keep its bytes.
+    const now = (await deps.metadata.getFile(f.key)) ?? f;
+    if (now.state === "rejected") await blobsOf(deps).delete(f.key).catch((e) => deps.log.warn("delete rejected file failed", { key: f.key, err: e }));
+    return { file: now };
   }
   return { file: { ...f, state: "ready" } };
 }

@@ -4,6 +4,7 @@ import { type MessageItem, toMessageItem } from "@chat4all/pipeline";
 import type { GatewayDeps } from "../../deps.ts";
 import { createRateLimiter } from "../../http/rate-limit.ts";
 import type { createConversationService } from "../conversations/service.ts";
+import { validateAttachments } from "../files/service.ts";
 import type { SendBody, StatusBody } from "./model.ts";
 
 const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
@@ -47,6 +48,8 @@ export function createMessageService(deps: GatewayDeps, conversations: ReturnTyp
       await conversations.requireMember(b.conversation_id, callerId);
       await limitSends(callerId);
       if (b.message_type === "file" && !b.attachments) throw invalid("ATTACHMENT_REQUIRED", "a file message needs attachments");
+      const files = await validateAttachments(deps, callerId, b.conversation_id, b.message_type, b.attachments);
+      b = { ...b, attachments: files.attachments };
       const now = Date.now();
       const owner = `${b.conversation_id}/${callerId}/${now}`;
       const idemKey = `idem:${b.idempotency_key}`;
@@ -57,8 +60,11 @@ export function createMessageService(deps: GatewayDeps, conversations: ReturnTyp
           throw conflict("IDEMPOTENCY_KEY_REUSED", "this idempotency_key was used for another message");
         // Same request again: append again (harmless: ingest dedups by message id) so that a retry
         // after a failed first append still gets the message accepted.
+        await files.attach();
         return this.append(b, callerId, Number(at) || now, origin);
       }
+      // The grant comes before the append: a durable message never names a file its readers cannot open.
+      await files.attach();
       return this.append(b, callerId, now, origin);
     },
 
