@@ -2,9 +2,20 @@
 // Apps talk exactly as in the cluster: through the ports, and to metadata through Connect-RPC
 // (an in-process transport here instead of HTTP).
 import { createLogger, runServices } from "@chat4all/kernel";
-import { createCloser, createInfra, gatewayService, loadConfig, metadataInProcess, usesDevSecret, workerServices } from "@chat4all/platform";
+import {
+  channelServices,
+  createCloser,
+  createInfra,
+  gatewayService,
+  loadConfig,
+  metadataInProcess,
+  startSimulators,
+  usesDevSecret,
+  workerServices,
+} from "@chat4all/platform";
 
-const config = loadConfig({ C4A_MODE: "embedded", ...process.env });
+// The provider simulators run in this process too, on any free ports unless configured.
+const config = loadConfig({ C4A_MODE: "embedded", C4A_WHATSAPP_SIM_PORT: "0", C4A_INSTAGRAM_SIM_PORT: "0", C4A_PUSH_SIM_PORT: "0", ...process.env });
 const log = createLogger(config.C4A_LOG_LEVEL, { app: "dev" });
 if (config.C4A_MODE !== "embedded") throw new Error("bun run dev runs the embedded mode; use `just up` for the cluster");
 if (usesDevSecret(config)) log.warn("using the built-in development JWT secret (set C4A_JWT_SECRET for anything shared)");
@@ -19,12 +30,18 @@ const core = {
   metadata: metadataInProcess(local),
 };
 closer.add("ephemeral", await infra.ephemeral());
+let gatewayUrl: string | undefined;
+const simulators = startSimulators(config, log, () => gatewayUrl);
 const gateway = await gatewayService(config, infra, core, log, {
   onListen: (url) => {
+    gatewayUrl = url;
     log.info("chat4all is up", { url, data: config.C4A_DATA_DIR });
     console.log(`\n  Chat4All (embedded) → ${url}\n  data: ${config.C4A_DATA_DIR}\n`);
+    console.log(`  simulators: whatsapp → ${simulators.urls.whatsapp}  instagram → ${simulators.urls.instagram}  push → ${simulators.urls.push}\n`);
   },
 });
-const code = await runServices([gateway, ...(await workerServices(infra, core, log, ["ingest", "fanout", "status"]))], { log: log.info });
+const workers = await workerServices(infra, core, log, ["ingest", "fanout", "status"]);
+const channels = await channelServices(config, infra, core.events, log, ["connectors", "notifier"], simulators.urls);
+const code = await runServices([gateway, ...workers, simulators.service, ...channels], { log: log.info });
 await closer.closeAll();
 process.exit(code);

@@ -11,6 +11,7 @@ import { filesModule } from "./modules/files/index.ts";
 import { messagesModule } from "./modules/messages/index.ts";
 import { createMessageService } from "./modules/messages/service.ts";
 import { usersModule } from "./modules/users/index.ts";
+import { webhooksModule } from "./modules/webhooks/index.ts";
 import { createHub } from "./realtime/hub.ts";
 import { createChatService } from "./connect/chat-service.ts";
 import { ChatService } from "@chat4all/proto/chat4all/v1/chat_pb";
@@ -60,7 +61,8 @@ export function createGatewayApp(deps: GatewayDeps) {
     .use(usersModule(deps))
     .use(conversationsModule(deps, conversations))
     .use(messagesModule(deps, messages))
-    .use(filesModule(deps));
+    .use(filesModule(deps))
+    .use(webhooksModule(deps, messages));
 
   const connect = createConnectHandler((router) => router.service(ChatService, createChatService(deps, { messages, conversations, hub })), {
     cors: deps.settings.corsOrigins.length > 0 ? { origins: deps.settings.corsOrigins } : undefined,

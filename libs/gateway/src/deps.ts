@@ -22,6 +22,8 @@ export interface GatewaySettings {
   /** Auth requests per IP per minute (0 = unlimited). */
   authRatePerMin: number;
   corsOrigins: string[];
+  /** HMAC secrets of the provider webhooks (`X-Hub-Signature-256`); a channel without one rejects every webhook. */
+  webhookSecrets?: { whatsapp: string; instagram: string };
   /** Uploads and downloads (defaults: DEFAULT_FILE_SETTINGS). */
   files?: FileSettings;
 }

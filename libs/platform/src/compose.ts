@@ -75,10 +75,12 @@ export async function gatewayService(
   infra: Infra,
   core: Core,
   log: Logger,
-  opts: { onListen?: (url: string) => void } = {},
+  opts: { onListen?: (url: string) => void; beforeListen?: () => Promise<void> } = {},
 ): Promise<Service & { url(): string | undefined }> {
   const publicUrl = c.C4A_PUBLIC_URL ?? `http://${c.C4A_HOST}:${c.C4A_GATEWAY_PORT}`;
   const blobs = await infra.blobStore(publicUrl);
+  const ephemeral = await infra.ephemeral();
+  await opts.beforeListen?.();
   const files: FileSettings = {
     maxBytes: c.C4A_FILE_MAX_BYTES,
     multipartMaxBytes: c.C4A_FILE_MULTIPART_MAX_BYTES,
@@ -99,6 +101,7 @@ export async function gatewayService(
       sendRatePerMin: c.C4A_SEND_RATE_PER_MIN,
       authRatePerMin: c.C4A_AUTH_RATE_PER_MIN,
       corsOrigins: c.C4A_CORS_ORIGINS,
+      webhookSecrets: { whatsapp: c.C4A_WHATSAPP_WEBHOOK_SECRET, instagram: c.C4A_INSTAGRAM_WEBHOOK_SECRET },
       files,
     },
     log: log.child({ app: "gateway" }),
@@ -106,7 +109,7 @@ export async function gatewayService(
     messages: core.messages,
     events: core.events,
     bus: core.bus,
-    ephemeral: await infra.ephemeral(),
+    ephemeral,
     blobs,
     members: createMembershipCache({ metadata: core.metadata.store, bus: core.bus }),
     signer: createTokenSigner(c.C4A_JWT_SECRET),

@@ -6,6 +6,15 @@ const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
 const list = (def: string) => v.optional(v.pipe(v.string(), v.transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))), def);
 const MiB = 1024 * 1024;
 const DEV_SECRET = "chat4all-development-secret-change-me-0123456789";
+/** Built-in development secrets of the external channels; production refuses them. */
+const DEV_CHANNEL_SECRETS = {
+  C4A_WHATSAPP_WEBHOOK_SECRET: "chat4all-dev-whatsapp-app-secret",
+  C4A_INSTAGRAM_WEBHOOK_SECRET: "chat4all-dev-instagram-app-secret",
+  C4A_PROVIDER_API_KEY: "chat4all-dev-provider-api-key",
+} as const;
+const secret = (name: keyof typeof DEV_CHANNEL_SECRETS) =>
+  v.optional(v.pipe(v.string(), v.minLength(16, `${name} must be at least 16 bytes`)), DEV_CHANNEL_SECRETS[name]);
+const url = (def: string) => v.optional(v.pipe(v.string(), v.url()), def);
 
 /**
  * The platform's configuration, from the environment (parsed once, in main.ts). Every variable has
@@ -68,8 +77,33 @@ export const PlatformEnv = v.pipe(
     C4A_FILE_ABANDON_AFTER_SEC: int(86_400, 1),
     /** How often each gateway looks for abandoned multipart uploads. */
     C4A_FILE_SWEEP_INTERVAL_SEC: int(300, 1),
+    /** HMAC secret of WhatsApp webhooks (the app secret shared with the provider). */
+    C4A_WHATSAPP_WEBHOOK_SECRET: secret("C4A_WHATSAPP_WEBHOOK_SECRET"),
+    /** HMAC secret of Instagram webhooks. */
+    C4A_INSTAGRAM_WEBHOOK_SECRET: secret("C4A_INSTAGRAM_WEBHOOK_SECRET"),
+    /** Bearer key of the providers' APIs (WhatsApp, Instagram, push). */
+    C4A_PROVIDER_API_KEY: secret("C4A_PROVIDER_API_KEY"),
+    /** Where the connectors and the notifier reach the providers (the simulators by default). */
+    C4A_WHATSAPP_API_URL: url("http://127.0.0.1:3201"),
+    C4A_INSTAGRAM_API_URL: url("http://127.0.0.1:3202"),
+    C4A_PUSH_API_URL: url("http://127.0.0.1:3203"),
+    /** Ports of the provider simulators (0 = any free port; `bun run dev` uses 0 unless set). */
+    C4A_WHATSAPP_SIM_PORT: int(3201, 0, 65_535),
+    C4A_INSTAGRAM_SIM_PORT: int(3202, 0, 65_535),
+    C4A_PUSH_SIM_PORT: int(3203, 0, 65_535),
+    /** The gateway the simulators send webhooks to (`<url>/webhooks/<channel>`). */
+    C4A_WEBHOOK_TARGET_URL: url("http://127.0.0.1:3000"),
+    /** The simulators report `delivered` and then `read` these many ms after a send. */
+    C4A_SIM_DELIVERED_AFTER_MS: int(300, 0, 3_600_000),
+    C4A_SIM_READ_AFTER_MS: int(1500, 0, 3_600_000),
+    /** Fraction of sends the simulators answer 503, to exercise the connectors' retries. */
+    C4A_SIM_FAIL_RATE: v.optional(v.pipe(v.string(), v.regex(/^(0(\.\d+)?|1(\.0+)?)$/, "must be a number from 0 to 1"), v.transform(Number)), "0"),
   }),
   v.check((c) => c.C4A_ENV !== "production" || c.C4A_JWT_SECRET !== DEV_SECRET, "C4A_JWT_SECRET must be set in production"),
+  v.check(
+    (c) => c.C4A_ENV !== "production" || Object.entries(DEV_CHANNEL_SECRETS).every(([k, dev]) => c[k as keyof typeof DEV_CHANNEL_SECRETS] !== dev),
+    "C4A_WHATSAPP_WEBHOOK_SECRET, C4A_INSTAGRAM_WEBHOOK_SECRET and C4A_PROVIDER_API_KEY must be set in production",
+  ),
 );
 /** Parsed configuration. */
 export type PlatformConfig = v.InferOutput<typeof PlatformEnv>;

@@ -23,6 +23,8 @@ export interface Conn {
   interactive: boolean;
   badFrames: number;
   lastTypingAt: number;
+  /** Highest seq a completed replay sent, per conversation: a repeated RESUME never re-sends it. */
+  replayedUpTo?: Map<string, number>;
   /** Frames are handled one after another, in arrival order: replies keep the order of requests. */
   queue?: Promise<void>;
 }
@@ -206,8 +208,9 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
   async function resume(ws: Ws, positions: Record<string, number>) {
     const conn = ws.data;
     const wanted: [string, number][] = [];
-    for (const [conversationId, position] of Object.entries(positions)) {
+    for (const [conversationId, asked] of Object.entries(positions)) {
       if (conn.resuming?.has(conversationId)) continue; // a replay of it is already running
+      const position = Math.max(asked, conn.replayedUpTo?.get(conversationId) ?? 0);
       if (!(await deps.members.roleOf(conversationId, conn.userId))) {
         send(ws, errorFrame("NOT_A_MEMBER", `not a member of ${conversationId}`));
         continue;
@@ -233,6 +236,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
         },
         send: (frame) => send(ws, frame),
         caughtUp: (last) => {
+          (conn.replayedUpTo ??= new Map()).set(conversationId, last);
           conn.resuming?.delete(conversationId);
           if (conn.resuming?.size === 0) conn.resuming = undefined;
           if (ws.readyState !== 1 || !conn.convs.has(conversationId)) return;

@@ -38,17 +38,16 @@ export function sanitizeFilename(raw: string): string {
   return (stem || "file") + ext;
 }
 
-/** The sanitized name reduced to `[A-Za-z0-9._-]` (accents dropped), ≤ 100 chars: the last segment of an object key. */
+/** The sanitized name reduced to `[A-Za-z0-9._-]` (accents dropped, extension kept), ≤ 100 chars: the last segment of an object key. */
 export function keySafeName(name: string): string {
   const ascii = name
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")
     .replace(/[^A-Za-z0-9._-]+/g, "_")
-    .replace(/^[._]+/, "")
     .replace(/_+/g, "_");
-  if (ascii.length <= MAX_KEY_NAME) return ascii || "file";
   const ext = /\.[A-Za-z0-9]{1,16}$/.exec(ascii)?.[0] ?? "";
-  return ascii.slice(0, MAX_KEY_NAME - ext.length) + ext;
+  const stem = ascii.slice(0, ascii.length - ext.length).replace(/^[._-]+|[._-]+$/g, "") || "file";
+  return stem.slice(0, MAX_KEY_NAME - ext.length) + ext;
 }
 
 /** A content type lowercased and stripped of parameters; throws 400 INVALID_CONTENT_TYPE unless it is `type/subtype`. */
