@@ -4,6 +4,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createTokenSigner } from "@chat4all/auth";
 import { ClientFrame } from "@chat4all/gateway";
+import { ChatService } from "@chat4all/proto/chat4all/v1/chat_pb";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-web";
 import { call, newUser, openSocket } from "../support/client.ts";
 import { type Platform, removeData, startEmbedded } from "../support/embedded.ts";
 
@@ -13,7 +16,7 @@ type Principal = (typeof PRINCIPALS)[number];
 type User = Awaited<ReturnType<typeof newUser>>;
 
 /** Routes that are public by design (they authenticate otherwise or not at all). */
-const PUBLIC = [/^POST \/auth\//, /^GET \/(health|ready)$/, /^POST \/webhooks\//, /^GET \/docs/, /^(GET|POST|PUT) \/blobs/];
+const PUBLIC = [/^POST \/auth\//, /^GET \/(health|ready|metrics)$/, /^POST \/webhooks\//, /^GET \/docs/, /^(GET|POST|PUT) \/blobs/];
 
 let p: Platform;
 let owner: User;
@@ -23,6 +26,8 @@ let removed: User;
 let outsider: User;
 let conversationId: string;
 let messageId: string;
+let fileKey: string;
+let uploadIdOfOwner: string;
 const tokens = {} as Record<Principal, string | undefined>;
 
 beforeAll(async () => {
@@ -33,6 +38,19 @@ beforeAll(async () => {
   expect((await call(p.url, "POST", `/v1/conversations/${conversationId}/members`, { token: owner.token, body: { user_id: admin.id, role: "admin" } })).status).toBe(201);
   messageId = crypto.randomUUID();
   await call(p.url, "POST", "/v1/messages", { token: owner.token, body: { idempotency_key: messageId, conversation_id: conversationId, content: "secret" } });
+  // A file the owner sent in the conversation (before `removed` was removed), and an open multipart upload of the owner's.
+  const presigned = (await call(p.url, "POST", "/v1/files/presigned-url", { token: owner.token, body: { filename: "note.txt", content_type: "text/plain", size_bytes: 6 } })).body;
+  const form = new FormData();
+  for (const [k, v] of Object.entries(presigned.fields as Record<string, string>)) form.append(k, v);
+  form.append("file", new Blob(["secret"]), "note.txt");
+  expect((await fetch(presigned.upload_url, { method: "POST", body: form })).status).toBe(204);
+  fileKey = presigned.file_key;
+  const attach = await call(p.url, "POST", "/v1/messages", {
+    token: owner.token,
+    body: { idempotency_key: crypto.randomUUID(), conversation_id: conversationId, message_type: "file", content: "", attachments: { file_key: fileKey, original_name: "note.txt", size: 6 } },
+  });
+  expect(attach.status).toBe(202);
+  uploadIdOfOwner = (await call(p.url, "POST", "/v1/files/multipart", { token: owner.token, body: { filename: "big.bin", content_type: "application/zip", size_bytes: 6 * 1024 * 1024 } })).body.upload_id;
   for (let i = 0; i < 100; i++) {
     const h = await call(p.url, "GET", `/v1/messages/${conversationId}`, { token: owner.token });
     if (h.body.length === 1) break;
@@ -72,6 +90,14 @@ const noMessageLeak = (r: { status: number; body: any }) => {
   expect(JSON.stringify(r.body)).not.toContain("secret");
 };
 const since = () => new Date(Date.now() - 3_600_000).toISOString();
+const fileRefused = (r: { status: number; body: any }) => {
+  expect(r.status).toBe(403);
+  expect(r.body.error.code).toBe("FILE_NOT_ACCESSIBLE");
+};
+const noSuchUpload = (r: { status: number; body: any }) => {
+  expect(r.status).toBe(404);
+  expect(r.body.error.code).toBe("NO_SUCH_UPLOAD");
+};
 
 /** A throwaway group member for membership-changing rows. */
 async function extraMember(): Promise<string> {
@@ -117,6 +143,32 @@ const ROWS: Row[] = [
     expect: { nonMember: 403, removed: 403, member: 202, admin: 202 },
   },
   { route: "GET /v1/messages/{conversation_id}", request: () => ({ method: "GET", path: `/v1/messages/${conversationId}` }), expect: { nonMember: 403, removed: 403, member: 200, admin: 200 } },
+  {
+    route: "POST /v1/files/presigned-url",
+    request: () => ({ method: "POST", path: "/v1/files/presigned-url", body: { filename: "a.png", content_type: "image/png", size_bytes: 10 } }),
+    expect: { nonMember: 200, removed: 200, member: 200, admin: 200 },
+  },
+  {
+    route: "POST /v1/files/multipart",
+    request: () => ({ method: "POST", path: "/v1/files/multipart", body: { filename: "a.zip", content_type: "application/zip", size_bytes: 6 * 1024 * 1024 } }),
+    expect: { nonMember: 200, removed: 200, member: 200, admin: 200 },
+  },
+  {
+    // Only the uploader may complete or abort: everyone else learns nothing (404).
+    route: "POST /v1/files/multipart/{upload_id}/complete",
+    request: () => ({ method: "POST", path: `/v1/files/multipart/${uploadIdOfOwner}/complete`, body: { parts: [{ part_number: 1, etag: "x" }] } }),
+    expect: { nonMember: noSuchUpload, removed: noSuchUpload, member: noSuchUpload, admin: noSuchUpload },
+  },
+  {
+    route: "DELETE /v1/files/multipart/{upload_id}",
+    request: () => ({ method: "DELETE", path: `/v1/files/multipart/${uploadIdOfOwner}` }),
+    expect: { nonMember: noSuchUpload, removed: noSuchUpload, member: noSuchUpload, admin: noSuchUpload },
+  },
+  {
+    route: "GET /v1/files/view/*",
+    request: () => ({ method: "GET", path: `/v1/files/view/${fileKey}` }),
+    expect: { nonMember: fileRefused, removed: fileRefused, member: 200, admin: 200 },
+  },
   { route: "GET /v1/sync", request: () => ({ method: "GET", path: `/v1/sync?since=${encodeURIComponent(since())}` }), expect: { nonMember: noMessageLeak, removed: noMessageLeak, member: 200, admin: 200 } },
 ];
 
@@ -219,4 +271,55 @@ describe("websocket authorization matrix", () => {
     ws.close();
     ownerWs.close();
   });
+});
+
+/** Every ChatService method × caller: "ok" or the Connect code expected. */
+type Rpc = ReturnType<typeof createClient<typeof ChatService>>;
+const RPC_ROWS: Record<string, { run: (c: Rpc) => Promise<unknown>; member: "ok"; outsider: "ok" | Code }> = {
+  sendMessage: { run: (c) => c.sendMessage({ idempotencyKey: crypto.randomUUID(), conversationId, content: "rpc" }), member: "ok", outsider: Code.PermissionDenied },
+  listMessages: { run: (c) => c.listMessages({ conversationId }), member: "ok", outsider: Code.PermissionDenied },
+  createConversation: { run: (c) => c.createConversation({ type: "group", members: [owner.id] }), member: "ok", outsider: "ok" },
+  listConversations: {
+    run: async (c) => {
+      const r = await c.listConversations({});
+      return r.conversations.some((x) => x.conversationId === conversationId) ? "visible" : "hidden";
+    },
+    member: "ok",
+    outsider: "ok",
+  },
+  getConversation: { run: (c) => c.getConversation({ conversationId }), member: "ok", outsider: Code.PermissionDenied },
+  markRead: { run: (c) => c.markRead({ conversationId, sequenceNumber: 1n }), member: "ok", outsider: Code.PermissionDenied },
+  markDelivered: { run: (c) => c.markDelivered({ conversationId, sequenceNumber: 1n }), member: "ok", outsider: Code.PermissionDenied },
+  subscribe: {
+    run: async (c) => {
+      for await (const ev of c.subscribe({ positions: { [conversationId]: 0n } })) return ev.event.case;
+    },
+    member: "ok",
+    outsider: Code.PermissionDenied,
+  },
+};
+
+describe("connect authorization matrix", () => {
+  const rpc = (token?: string) =>
+    createClient(ChatService, createConnectTransport({ baseUrl: p.url, interceptors: token ? [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] : [] }));
+
+  test("authz: the table has a row for every ChatService method", () => {
+    expect(Object.keys(RPC_ROWS).sort()).toEqual(ChatService.methods.map((m) => m.localName).sort());
+  });
+
+  for (const [method, row] of Object.entries(RPC_ROWS))
+    for (const who of PRINCIPALS)
+      test(`authz: ChatService.${method} as ${who}`, async () => {
+        let result: unknown;
+        let code: Code | "ok" = "ok";
+        try {
+          result = await row.run(rpc(tokens[who]));
+        } catch (err) {
+          code = ConnectError.from(err).code;
+        }
+        if (who === "none" || who === "expired" || who === "forged") return void expect(code).toBe(Code.Unauthenticated);
+        const want = who === "member" || who === "admin" ? row.member : row.outsider;
+        expect(code).toBe(want);
+        if (method === "listConversations") expect(result).toBe(who === "member" || who === "admin" ? "visible" : "hidden");
+      });
 });

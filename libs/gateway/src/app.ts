@@ -1,4 +1,4 @@
-import { createLogger } from "@chat4all/kernel";
+import { createLogger, createMetrics } from "@chat4all/kernel";
 import { openapi } from "@elysiajs/openapi";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { Elysia } from "elysia";
@@ -23,6 +23,11 @@ import { createConnectHandler } from "@chat4all/rpc";
  */
 export function createGatewayApp(deps: GatewayDeps) {
   const log = deps.log ?? createLogger();
+  deps.metrics ??= createMetrics();
+  const metrics = deps.metrics;
+  const countRequest = metrics.counter("http_requests_total", "HTTP requests by method and status.");
+  const observeLatency = metrics.histogram("http_request_duration_seconds", "HTTP request latency.", [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5]);
+  const started = new WeakMap<Request, number>();
   const conversations = createConversationService(deps);
   const messages = createMessageService(deps, conversations);
   const hub = createHub(deps, messages);
@@ -36,6 +41,7 @@ export function createGatewayApp(deps: GatewayDeps) {
       return e.body;
     })
     .onRequest(({ request, set }) => {
+      started.set(request, performance.now());
       const len = Number(request.headers.get("content-length") ?? 0);
       if (len > deps.settings.maxBodyBytes) {
         set.status = 413;
@@ -50,6 +56,16 @@ export function createGatewayApp(deps: GatewayDeps) {
         exclude: { paths: ["/docs", "/docs/json"] },
       }),
     )
+    .onAfterResponse(({ request, set }) => {
+      const status = String(set.status ?? 200);
+      countRequest({ method: request.method, status });
+      const t0 = started.get(request);
+      if (t0 !== undefined) observeLatency((performance.now() - t0) / 1000);
+    })
+    .get("/metrics", ({ set }) => {
+      set.headers["content-type"] = "text/plain; version=0.0.4";
+      return metrics.render();
+    })
     .get("/health", () => ({ status: "ok" }))
     .get("/ready", async ({ set }) => {
       const checks = await readiness(deps);

@@ -3,7 +3,7 @@ import type { BlobStore } from "@chat4all/blob";
 import type { Bus } from "@chat4all/bus";
 import type { Ephemeral } from "@chat4all/ephemeral";
 import type { EventLog } from "@chat4all/eventlog";
-import type { Logger } from "@chat4all/kernel";
+import type { Logger, Metrics } from "@chat4all/kernel";
 import type { MessageStore } from "@chat4all/message-store";
 import type { MetadataStore } from "@chat4all/metadata";
 import type { MembershipCache } from "@chat4all/pipeline";
@@ -41,4 +41,6 @@ export interface GatewayDeps {
   members: MembershipCache;
   signer: TokenSigner;
   passwords: PasswordHasher;
+  /** Metrics registry served at /metrics (one is created when absent). */
+  metrics?: Metrics;
 }

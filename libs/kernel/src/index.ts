@@ -27,3 +27,4 @@ export {
   EXTERNAL_CHANNELS,
   TARGET_CHANNELS,
 } from "./domain.ts";
+export { type Metrics, createMetrics } from "./metrics.ts";

@@ -48,6 +48,8 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
   const { bus, log } = deps;
   const instance = deps.settings.instanceId;
   let server: Server<Conn> | undefined;
+  const framesIn = deps.metrics?.counter("ws_frames_in_total", "Client frames by type.");
+  const liveMessages = deps.metrics?.counter("live_messages_total", "Live message frames handed to local sockets (per conversation, once per instance).");
   let nextId = 1;
   let accepting = true;
   const userConns = new Map<string, Set<Ws>>();
@@ -69,6 +71,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     const conns = convConns.get(conversationId);
     if (!conns) return;
     if (d.kind === "m") {
+      liveMessages?.();
       server?.publish(topic(conversationId), d.frame);
       for (const vs of virtualByTopic.get(topic(conversationId)) ?? []) send(vs, d.frame);
       for (const ws of conns) ws.data.resuming?.get(conversationId)?.push(d);
@@ -167,6 +170,11 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
       bus.publish(subjects.conversation(c), encodeDelivery({ kind: "e", conversationId: c, seq: 0, frame, from: userId }));
   }
 
+  let sockets = 0;
+  deps.metrics?.gauge("ws_connections", "Open WebSocket connections (and Connect streams).", () => sockets);
+  deps.metrics?.gauge("ws_users", "Users with at least one connection on this instance.", () => userConns.size);
+  deps.metrics?.gauge("bus_conversation_subscriptions", "Conversations this instance is subscribed to.", () => convSubs.size);
+
   const presenceTimer = setInterval(() => {
     for (const userId of userConns.keys())
       deps.ephemeral.memberAdd(presenceKey(userId), instance, PRESENCE_TTL_MS).catch((err) => log.warn("presence refresh failed", { err }));
@@ -256,9 +264,12 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     perMessageDeflate: false,
     open(ws) {
       if (ws.data.authError || !accepting) {
-        ws.close(accepting ? CloseCodes.policy : CloseCodes.restart, ws.data.authError ?? "server restarting");
+        const [code, reason] = ws.data.authError ? [CloseCodes.policy, ws.data.authError] : [CloseCodes.restart, "server restarting"];
+        ws.data.authError ??= "RESTARTING"; // never registered: `close` skips the bookkeeping
+        ws.close(code, reason);
         return;
       }
+      sockets++;
       const { userId } = ws.data;
       const conns = ensureUser(userId);
       const first = conns.size === 0;
@@ -284,6 +295,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
         return badFrame(ws, "INVALID_FRAME", `${path ? `${path}: ` : ""}${issue.message}`);
       }
       const frame = parsed.output;
+      framesIn?.({ type: frame.type });
       const run = () => handleFrame(ws, frame).catch((err) => frameFailed(ws, frame, err));
       const queued = (ws.data.queue ?? Promise.resolve()).then(run);
       ws.data.queue = queued;
@@ -292,6 +304,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     },
     close(ws) {
       if (ws.data.authError) return;
+      sockets--;
       const { userId } = ws.data;
       const convs = [...ws.data.convs];
       for (const c of convs) leaveConversation(ws, c);
