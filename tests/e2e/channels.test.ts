@@ -68,7 +68,7 @@ describe("external channels (embedded)", () => {
     await eventually(async () => (await history(alice, conversationId)).find((m) => m.message_id === wa.body.message_id)?.status === "READ");
     bobWs.close();
     aliceWs.close();
-  });
+  }, 30_000);
 
   test("channels: `all` reaches every channel each recipient linked, plus the platform's clients", async () => {
     const dave = await newUser(p.url, "dave");
@@ -93,7 +93,7 @@ describe("external channels (embedded)", () => {
     expect(refs).toHaveLength(1);
     carolWs.close();
     erinWs.close();
-  });
+  }, 30_000);
 
   test("channels: a reply sent through the WhatsApp simulator lands in the conversation with origin whatsapp and reaches the other member's socket", async () => {
     const { alice, bob, bobPhone, conversationId } = await pair();
@@ -112,19 +112,21 @@ describe("external channels (embedded)", () => {
     await simulateInbound(sims.whatsapp, { from: bobPhone, text: "and more" });
     await aliceWs.next((f) => f.type === "MESSAGE" && f.content === "and more", 10_000);
     aliceWs.close();
-  });
+  }, 30_000);
 
   test("channels: a webhook with a missing or wrong signature is refused with 401 and writes nothing", async () => {
     const { alice, bobPhone, conversationId } = await pair();
     await waitSent(sims.whatsapp, bobPhone, (await send(alice, conversationId, "hello", ["whatsapp"])).body.message_id);
-    const raw = JSON.stringify(whatsappInbound(bobPhone, `wamid.forged-${crypto.randomUUID()}`, "forged"));
+    const id = `wamid.${crypto.randomUUID()}`;
+    const raw = JSON.stringify(whatsappInbound(bobPhone, id, "forged"));
     for (const signature of [undefined, sign("not-the-secret", raw), sign(WHATSAPP_SECRET, `${raw}\n`)]) {
       const r = await call(p.url, "POST", "/webhooks/whatsapp", { raw, headers: signature ? { "x-hub-signature-256": signature } : {} });
       expect(r.status).toBe(401);
       expect(r.body.error.code).toBe("INVALID_SIGNATURE");
     }
-    // The same bytes correctly signed are accepted: the refusals were about the signature alone.
-    const ok = await call(p.url, "POST", "/webhooks/whatsapp", { raw: raw.replace("forged", "genuine"), headers: { "x-hub-signature-256": sign(WHATSAPP_SECRET, raw.replace("forged", "genuine")) } });
+    // The same message correctly signed is accepted: the refusals were about the signature alone.
+    const genuine = JSON.stringify(whatsappInbound(bobPhone, id, "genuine"));
+    const ok = await call(p.url, "POST", "/webhooks/whatsapp", { raw: genuine, headers: { "x-hub-signature-256": sign(WHATSAPP_SECRET, genuine) } });
     expect(ok.status).toBe(200);
     expect(ok.body.accepted).toBe(1);
     const h = await eventually(async () => {
@@ -132,7 +134,7 @@ describe("external channels (embedded)", () => {
       return list.some((m) => m.content === "genuine") ? list : undefined;
     });
     expect(h.map((m) => m.content)).toEqual(["genuine", "hello"]);
-  });
+  }, 30_000);
 
   test("channels: a repeated provider message id creates one message", async () => {
     const { alice, bobPhone, conversationId } = await pair();
@@ -145,7 +147,7 @@ describe("external channels (embedded)", () => {
       return list.some((m) => m.content === "after") ? list : undefined;
     });
     expect(h.map((m) => [m.sequence_number, m.content])).toEqual([[3, "after"], [2, "just once"], [1, "hi"]]);
-  });
+  }, 30_000);
 
   test("channels: an offline recipient gets a push notification, an online one does not", async () => {
     const henry = await newUser(p.url, "henry");
@@ -167,5 +169,5 @@ describe("external channels (embedded)", () => {
     expect(await pushesFor(sims.push, henry.id)).toEqual([]);
     expect(await pushesFor(sims.push, gina.id)).toHaveLength(1);
     frankWs.close();
-  });
+  }, 30_000);
 });

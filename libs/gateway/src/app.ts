@@ -1,4 +1,4 @@
-import { createLogger, createMetrics } from "@chat4all/kernel";
+import { createLogger, createMetrics, unavailable } from "@chat4all/kernel";
 import { openapi } from "@elysiajs/openapi";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { Elysia } from "elysia";
@@ -21,8 +21,24 @@ import { createConnectHandler } from "@chat4all/rpc";
  * The gateway's HTTP application (REST routes of API.md, health) plus its WebSocket hub.
  * Transport-free: `app.handle(request)` serves a Request; `server.ts` binds it to a port.
  */
-export function createGatewayApp(deps: GatewayDeps) {
-  const log = deps.log ?? createLogger();
+export function createGatewayApp(input: GatewayDeps) {
+  const log = input.log ?? createLogger();
+  // An event log that cannot take an append is a 503 for the client (retry), never a 500.
+  const events = input.events;
+  const deps: GatewayDeps = {
+    ...input,
+    events: {
+      append: (topic, records) =>
+        events.append(topic, records).catch((err) => {
+          throw unavailable("EVENT_LOG_UNAVAILABLE", "the message log is not reachable; retry shortly", err);
+        }),
+      ensureTopics: (t) => events.ensureTopics(t),
+      consume: (o) => events.consume(o),
+      deadLetter: (r, reason) => events.deadLetter(r, reason),
+      healthy: () => events.healthy(),
+      close: () => events.close(),
+    },
+  };
   deps.metrics ??= createMetrics();
   const metrics = deps.metrics;
   const countRequest = metrics.counter("http_requests_total", "HTTP requests by method and status.");

@@ -21,6 +21,8 @@ export interface GatewaySettings {
   sendRatePerMin: number;
   /** Auth requests per IP per minute (0 = unlimited). */
   authRatePerMin: number;
+  /** Upload starts (presigned POST or multipart) per user per minute (0 = unlimited; absent = 60). */
+  uploadRatePerMin?: number;
   corsOrigins: string[];
   /** HMAC secrets of the provider webhooks (`X-Hub-Signature-256`); a channel without one rejects every webhook. */
   webhookSecrets?: { whatsapp: string; instagram: string };

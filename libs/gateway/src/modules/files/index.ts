@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { GatewayDeps } from "../../deps.ts";
 import { authGuard } from "../../http/auth-guard.ts";
+import { createRateLimiter } from "../../http/rate-limit.ts";
 import { CompleteBody, UploadBody, UploadParams, ViewQuery } from "./model.ts";
 import { createFileService } from "./service.ts";
 
@@ -15,10 +16,17 @@ function keyFromPath(raw: string | undefined): string {
 
 /** `/v1/files/*`: presigned uploads, multipart uploads and presigned downloads. */
 export function filesModule(deps: GatewayDeps, service = createFileService(deps)) {
+  const limitUploads = createRateLimiter(deps.ephemeral, "upload", deps.settings.uploadRatePerMin ?? 60);
   return new Elysia({ prefix: "/v1/files" })
     .use(authGuard(deps.signer))
-    .post("/presigned-url", ({ caller, body }) => service.presignUpload(caller.userId, body), { body: UploadBody })
-    .post("/multipart", ({ caller, body }) => service.startMultipart(caller.userId, body), { body: UploadBody })
+    .post("/presigned-url", async ({ caller, body }) => {
+      await limitUploads(caller.userId);
+      return service.presignUpload(caller.userId, body);
+    }, { body: UploadBody })
+    .post("/multipart", async ({ caller, body }) => {
+      await limitUploads(caller.userId);
+      return service.startMultipart(caller.userId, body);
+    }, { body: UploadBody })
     .post("/multipart/:upload_id/complete", ({ caller, params, body }) => service.completeMultipart(caller.userId, params.upload_id, body), {
       params: UploadParams,
       body: CompleteBody,
