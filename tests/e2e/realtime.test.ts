@@ -2,6 +2,7 @@
 // presence and typing, and a graceful drain on SIGTERM.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, eventually, newUser, openSocket } from "../support/client.ts";
+import { openPausedSocket } from "../support/raw-ws.ts";
 import { type Platform, removeData, startEmbedded } from "../support/embedded.ts";
 
 let p: Platform;
@@ -118,6 +119,26 @@ describe("realtime", () => {
     expect(await bws.next((f) => f.type === "PRESENCE" && f.online === false)).toMatchObject({ user_id: a.id });
     bws.close();
   });
+
+  test("backpressure: a socket that stops reading is closed with 4008 (slow consumer), the others keep receiving", async () => {
+    const { a, b, conversationId } = await pair();
+    const slow = await openPausedSocket(p.url, b.token);
+    const fast = await openSocket(p.url, b.token);
+    const big = "x".repeat(16_000);
+    // ~24 MiB of frames: past the kernel's socket buffers and the per-socket bound, so the paused
+    // socket must be cut off.
+    for (let batch = 0; batch < 75; batch++)
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          call(p.url, "POST", "/v1/messages", { token: a.token, body: { idempotency_key: crypto.randomUUID(), conversation_id: conversationId, content: big } }),
+        ),
+      );
+    await eventually(async () => fast.frames.filter((f) => f.type === "MESSAGE").length >= 1500, 30_000);
+    const { code, frames } = await slow.readUntilClose();
+    expect(frames).toBeLessThan(1500);
+    expect(code).toBe(4008);
+    fast.close();
+  }, 60_000);
 
   test("drain: SIGTERM closes every socket with 1012 and the process exits cleanly", async () => {
     const own = await startEmbedded();

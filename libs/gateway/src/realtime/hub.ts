@@ -35,6 +35,9 @@ const topic = (conversationId: string) => `c:${conversationId}`;
 const PRESENCE_TTL_MS = 60_000;
 const MAX_BAD_FRAMES = 10;
 const TYPING_MIN_INTERVAL_MS = 1_000;
+/** Bytes queued for one socket beyond which it is a slow consumer (Bun drops past BACKPRESSURE_LIMIT). */
+const SLOW_CONSUMER_BYTES = 1024 * 1024;
+const BACKPRESSURE_LIMIT = 2 * 1024 * 1024;
 
 /** Close codes of the protocol (docs/websocket-protocol.md). */
 export const CloseCodes = { policy: 1008, tooBig: 1009, restart: 1012, slowConsumer: 4008 } as const;
@@ -60,10 +63,25 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
   const virtualByTopic = new Map<string, Set<Ws>>();
 
   const send = (ws: Ws, frame: string) => {
-    // -1: queued under backpressure; 0: dropped (socket closing). Bun closes a socket that passes
-    // the backpressure limit (closeOnBackpressureLimit), and the client will RESUME.
-    ws.send(frame);
+    // -1: queued under backpressure; 0: dropped (over the limit, or closing). A dropped frame means
+    // the client is too slow: close it with SLOW_CONSUMER so it reconnects and RESUMEs the gap.
+    if (ws.send(frame) === 0 && ws.readyState === 1) closeSlow(ws);
   };
+  const slowClosed = deps.metrics?.counter("ws_slow_consumers_total", "Sockets closed because they could not keep up.");
+  function closeSlow(ws: Ws) {
+    slowClosed?.();
+    ws.close(CloseCodes.slowConsumer, "slow consumer: reconnect and RESUME");
+  }
+  // Native publishes to a socket over the limit are dropped without a return value per socket:
+  // sweep the send queues and close the sockets that fell behind.
+  const slowTimer = setInterval(() => {
+    for (const conns of userConns.values())
+      for (const ws of conns) {
+        const buffered = (ws as Partial<ServerWebSocket<Conn>>).getBufferedAmount?.() ?? 0;
+        if (buffered > SLOW_CONSUMER_BYTES && ws.readyState === 1) closeSlow(ws);
+      }
+  }, 500);
+  slowTimer.unref?.();
 
   function onConversationDelivery(conversationId: string, data: Uint8Array) {
     const d = decodeDelivery(data);
@@ -259,8 +277,8 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     maxPayloadLength: deps.settings.maxFrameBytes,
     idleTimeout: 120,
     sendPings: true,
-    backpressureLimit: 4 * 1024 * 1024,
-    closeOnBackpressureLimit: true,
+    backpressureLimit: BACKPRESSURE_LIMIT,
+    closeOnBackpressureLimit: false,
     perMessageDeflate: false,
     open(ws) {
       if (ws.data.authError || !accepting) {
@@ -427,6 +445,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     close() {
       clearInterval(presenceTimer);
       clearInterval(sweepTimer);
+      clearInterval(slowTimer);
       membershipSub.unsubscribe();
       for (const s of [...userSubs.values(), ...convSubs.values()]) s.unsubscribe();
     },
