@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # scripts/cluster.sh up|down|ps|logs [app]|restart <app>|kill <app>|start <app>
 # The local cluster without Docker: the servers from infra/ plus every app as its own process —
-# metadata, ingest, fanout, status and two gateway instances (:3000 and :3001).
+# metadata, ingest, fanout, status, two gateway instances (:3000 and :3001), the connectors and the
+# notifier, and the simulated WhatsApp/Instagram/push providers (:3201–:3203).
 # State: .run/apps/<app>.{pid,log}. Where a Docker engine answers, `just up` uses compose.yaml instead.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN="$ROOT/.run/apps"
 mkdir -p "$RUN"
-APPS=(metadata ingest fanout status gateway-a gateway-b)
+APPS=(metadata ingest fanout status gateway-a gateway-b simulators connectors notifier)
 
 app_cmd() { # app → entry file
   case "$1" in
@@ -27,6 +28,7 @@ ready_url() {
     gateway-a) echo "http://127.0.0.1:3000/ready" ;;
     gateway-b) echo "http://127.0.0.1:3001/ready" ;;
     metadata) echo "http://127.0.0.1:3100/ready" ;;
+    simulators) echo "http://127.0.0.1:3201/health" ;;
     *) echo "" ;;
   esac
 }
@@ -75,8 +77,8 @@ case "${1:-}" in
   up)
     bash "$ROOT/infra/up.sh"
     start_app metadata && wait_ready metadata
-    for a in ingest fanout status gateway-a gateway-b; do start_app "$a"; done
-    for a in ingest fanout status gateway-a gateway-b; do wait_ready "$a"; done
+    for a in "${APPS[@]:1}"; do start_app "$a"; done
+    for a in "${APPS[@]:1}"; do wait_ready "$a"; done
     echo "Chat4All cluster: http://127.0.0.1:3000 and http://127.0.0.1:3001"
     ;;
   down)

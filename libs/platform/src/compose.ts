@@ -1,7 +1,7 @@
 import { createPasswordHasher, createTokenSigner } from "@chat4all/auth";
 import type { Bus } from "@chat4all/bus";
 import type { EventLog } from "@chat4all/eventlog";
-import { type GatewayDeps, type Mount, createGatewayApp, createGatewayServer, createUploadSweeper, type FileSettings } from "@chat4all/gateway";
+import { type GatewayDeps, type Mount, createGatewayApp, createGatewayServer, createStaticMount, createUploadSweeper, type FileSettings } from "@chat4all/gateway";
 import type { Logger, Service } from "@chat4all/kernel";
 import type { MessageStore } from "@chat4all/message-store";
 import type { Metadata } from "@chat4all/metadata";
@@ -118,6 +118,7 @@ export async function gatewayService(
   };
   const gateway = createGatewayApp(deps);
   const mounts: Mount[] = blobs.handle ? [(req) => blobs.handle?.(req)] : [];
+  mounts.push(createStaticMount(`${import.meta.dir}/../../../apps/web/public`)); // the web client at / and /assets/*
   const server = createGatewayServer(deps, gateway, { port: c.C4A_GATEWAY_PORT, hostname: c.C4A_HOST, mounts, onListen: opts.onListen });
   // Every gateway also closes abandoned multipart uploads (safe to run on all instances at once).
   const sweeper = createUploadSweeper({ metadata: deps.metadata, blobs, log: deps.log }, files);
