@@ -1,0 +1,78 @@
+// Real-time across gateway instances: devices of one user on both instances, reconnect storms
+// with RESUME, and sockets killed in the middle of a replay.
+import { describe, expect, test } from "bun:test";
+import { call, eventually, newUser, openSocket } from "../support/client.ts";
+
+const A = process.env.C4A_GATEWAY_A ?? "http://127.0.0.1:3000";
+const B = process.env.C4A_GATEWAY_B ?? "http://127.0.0.1:3001";
+type User = Awaited<ReturnType<typeof newUser>>;
+
+async function group(owner: User, members: User[]) {
+  const r = await call(A, "POST", "/v1/conversations", { token: owner.token, body: { type: "group", members: members.map((m) => m.id) } });
+  expect(r.status).toBe(201);
+  return r.body.conversation_id as string;
+}
+const send = (u: User, conversationId: string, content: string, base = A) =>
+  call(base, "POST", "/v1/messages", { token: u.token, body: { idempotency_key: crypto.randomUUID(), conversation_id: conversationId, content } });
+
+describe("realtime across instances", () => {
+  test("cluster: two devices of one user on two instances each receive every message and receipt", async () => {
+    const ana = await newUser(A, "ana");
+    const bo = await newUser(B, "bo");
+    const conversationId = await group(ana, [bo]);
+    const [boOnA, boOnB, anaOnA, anaOnB] = await Promise.all([openSocket(A, bo.token), openSocket(B, bo.token), openSocket(A, ana.token), openSocket(B, ana.token)]);
+    for (let i = 0; i < 5; i++) await send(ana, conversationId, `m${i}`, i % 2 ? A : B);
+    for (const ws of [boOnA, boOnB, anaOnA, anaOnB])
+      await eventually(async () => ws.frames.filter((f) => f.type === "MESSAGE").map((f) => f.sequence_number).join() === "1,2,3,4,5", 15_000);
+    boOnB.send({ type: "READ", conversation_id: conversationId, sequence_number: 5 });
+    for (const ws of [anaOnA, anaOnB]) expect(await ws.next((f) => f.type === "STATUS_UPDATE", 15_000)).toMatchObject({ sequence_number: 5, status: "READ", read_by: bo.id });
+    for (const ws of [boOnA, boOnB, anaOnA, anaOnB]) ws.close();
+  }, 60_000);
+
+  test("cluster: a reconnect storm with RESUME catches every client up with no gap and no duplicate", async () => {
+    const owner = await newUser(A, "storm");
+    const members = await Promise.all(Array.from({ length: 20 }, (_, i) => newUser(i % 2 ? A : B, "storm")));
+    const conversationId = await group(owner, members);
+    for (let i = 0; i < 60; i++) await send(owner, conversationId, `before ${i}`, i % 2 ? A : B);
+    await eventually(async () => (await call(A, "GET", `/v1/conversations/${conversationId}`, { token: owner.token })).body.last_sequence_number >= 60, 20_000);
+    // 100 sockets (5 devices per member) reconnect at once, each from a different last-seen position.
+    const clients = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const u = members[i % members.length]!;
+        const ws = await openSocket(i % 2 ? A : B, u.token);
+        const from = i % 40;
+        ws.send({ type: "RESUME", positions: { [conversationId]: from } });
+        return { ws, from };
+      }),
+    );
+    // Live traffic during the storm.
+    for (let i = 0; i < 20; i++) await send(owner, conversationId, `during ${i}`, i % 2 ? A : B);
+    for (const { ws, from } of clients) {
+      await eventually(async () => ws.frames.filter((f) => f.type === "MESSAGE" && f.sequence_number === 80).length > 0, 30_000);
+      const seqs = ws.frames.filter((f) => f.type === "MESSAGE").map((f) => f.sequence_number);
+      expect(seqs).toEqual(Array.from({ length: 80 - from }, (_, k) => from + 1 + k));
+      expect(ws.frames.some((f) => f.type === "RESUMED")).toBe(true);
+      ws.close();
+    }
+  }, 120_000);
+
+  test("cluster: sockets killed in the middle of a replay leave the instance healthy", async () => {
+    const owner = await newUser(A, "mid");
+    const reader = await newUser(B, "mid");
+    const conversationId = await group(owner, [reader]);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => send(owner, conversationId, `bulk ${i}`, i % 2 ? A : B)));
+    await eventually(async () => (await call(A, "GET", `/v1/conversations/${conversationId}`, { token: owner.token })).body.last_sequence_number >= 300, 30_000);
+    for (let i = 0; i < 10; i++) {
+      const ws = await openSocket(B, reader.token);
+      ws.send({ type: "RESUME", positions: { [conversationId]: 0 } });
+      await ws.next((f) => f.type === "MESSAGE");
+      ws.ws.close();
+    }
+    const ws = await openSocket(B, reader.token);
+    ws.send({ type: "RESUME", positions: { [conversationId]: 0 } });
+    await ws.next((f) => f.type === "RESUMED", 30_000);
+    expect(ws.frames.filter((f) => f.type === "MESSAGE").length).toBe(300);
+    expect((await call(B, "GET", "/ready")).status).toBe(200);
+    ws.close();
+  }, 120_000);
+});
