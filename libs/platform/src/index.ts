@@ -3,3 +3,4 @@ export { type Infra, createInfra } from "./infra.ts";
 export { startBootServer } from "./boot.ts";
 export { type Core, createCloser, metadataServer, metadataInProcess, gatewayService, workerServices } from "./compose.ts";
 export { type ProviderUrls, startSimulators, providerUrls, channelServices } from "./channels.ts";
+export { bootstrap, openCore, runWorkerApp } from "./app.ts";
