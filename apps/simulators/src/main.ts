@@ -1,9 +1,8 @@
 // The simulated providers: WhatsApp (:3201), Instagram (:3202) and push (:3203) HTTP APIs, sending their
 // signed webhooks to the gateway at C4A_WEBHOOK_TARGET_URL. A test double of the outside world, not part of Chat4All.
-import { createLogger, runServices } from "@chat4all/kernel";
-import { loadConfig, startSimulators } from "@chat4all/platform";
+import { runServices } from "@chat4all/kernel";
+import { bootstrap, startSimulators } from "@chat4all/platform";
 
-const config = loadConfig(process.env);
-const log = createLogger(config.C4A_LOG_LEVEL, { app: "simulators" });
+const { config, log } = bootstrap("simulators");
 const simulators = startSimulators(config, log);
 process.exit(await runServices([simulators.service], { log: log.info }));

@@ -12,6 +12,8 @@ export interface MessageItem {
   status: string;
   attachments: Record<string, unknown> | null;
   metadata: Record<string, unknown> | null;
+  /** Where the message came from: "delivery" (the platform's clients) or an external channel. */
+  origin: string;
 }
 
 /** The API shape of a stored message, with the status as seen by the caller. */
@@ -27,6 +29,7 @@ export function toMessageItem(m: StoredMessage, status: string): MessageItem {
     status,
     attachments: m.attachments,
     metadata: m.metadata,
+    origin: m.origin,
   };
 }
 
