@@ -120,6 +120,17 @@ describe("realtime", () => {
     bws.close();
   });
 
+  test("presence: a RESUME is followed by who is online among the members of those conversations", async () => {
+    const { a, b, conversationId } = await pair();
+    const bws = await openSocket(p.url, b.token);
+    const aws = await openSocket(p.url, a.token);
+    aws.send({ type: "RESUME", positions: { [conversationId]: 0 } });
+    await aws.next((f) => f.type === "RESUMED");
+    expect(await aws.next((f) => f.type === "PRESENCE")).toMatchObject({ user_id: b.id, online: true });
+    aws.close();
+    bws.close();
+  });
+
   test("backpressure: a socket that stops reading is closed with 4008 (slow consumer), the others keep receiving", async () => {
     const { a, b, conversationId } = await pair();
     const slow = await openPausedSocket(p.url, b.token);

@@ -53,7 +53,7 @@ interface Entry {
   mtimeMs: number;
   size: number;
   etag: string;
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
 }
 
 /**

@@ -35,6 +35,8 @@ const topic = (conversationId: string) => `c:${conversationId}`;
 const PRESENCE_TTL_MS = 60_000;
 const MAX_BAD_FRAMES = 10;
 const TYPING_MIN_INTERVAL_MS = 1_000;
+/** At most this many members' presence is reported after a RESUME. */
+const PRESENCE_SNAPSHOT_MAX = 500;
 /** Bytes queued for one socket beyond which it is a slow consumer (Bun drops past BACKPRESSURE_LIMIT). */
 const SLOW_CONSUMER_BYTES = 1024 * 1024;
 const BACKPRESSURE_LIMIT = 2 * 1024 * 1024;
@@ -271,6 +273,21 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
         },
       });
     }
+    if (ws.readyState === 1 && wanted.length > 0) await presenceSnapshot(ws, wanted.map(([c]) => c));
+  }
+
+  /** After a RESUME: who among the members of those conversations is online now (bounded). */
+  async function presenceSnapshot(ws: Ws, conversationIds: string[]) {
+    const others = new Set<string>();
+    for (const c of conversationIds) {
+      for (const m of await deps.members.members(c)) if (m.userId !== ws.data.userId) others.add(m.userId);
+      if (others.size >= PRESENCE_SNAPSHOT_MAX) break;
+    }
+    const ids = [...others].slice(0, PRESENCE_SNAPSHOT_MAX);
+    const online = await Promise.all(ids.map((id) => deps.ephemeral.members(presenceKey(id)).then((m) => m.length > 0, () => false)));
+    ids.forEach((id, i) => {
+      if (online[i] && ws.readyState === 1) send(ws, JSON.stringify({ type: "PRESENCE", user_id: id, online: true }));
+    });
   }
 
   const websocket: WebSocketHandler<Conn> = {
