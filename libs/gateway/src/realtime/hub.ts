@@ -1,4 +1,4 @@
-import { type Bus, type Subscription, subjects } from "@chat4all/bus";
+import { subjects } from "@chat4all/bus";
 import { type DomainError, isDomainError } from "@chat4all/kernel";
 import { type Delivery, decodeDelivery, decodeMembershipChange, encodeDelivery, presenceKey } from "@chat4all/pipeline";
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
@@ -7,6 +7,7 @@ import type { GatewayDeps } from "../deps.ts";
 import { authenticate } from "../http/auth-guard.ts";
 import type { createMessageService } from "../modules/messages/service.ts";
 import { ClientFrame, errorFrame } from "./frames.ts";
+import { type Ws, createRegistry, createVirtualSocket, topic } from "./registry.ts";
 import { replayConversation } from "./replay.ts";
 
 /** Per-socket state; kept small (tens of thousands of sockets per instance). */
@@ -29,9 +30,6 @@ export interface Conn {
   queue?: Promise<void>;
 }
 
-/** What the hub needs of a socket: a Bun WebSocket, or a virtual one behind a Connect stream. */
-type Ws = Pick<ServerWebSocket<Conn>, "data" | "send" | "subscribe" | "unsubscribe" | "readyState" | "close">;
-const topic = (conversationId: string) => `c:${conversationId}`;
 const PRESENCE_TTL_MS = 60_000;
 const MAX_BAD_FRAMES = 10;
 const TYPING_MIN_INTERVAL_MS = 1_000;
@@ -57,13 +55,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
   const liveMessages = deps.metrics?.counter("live_messages_total", "Live message frames handed to local sockets (per conversation, once per instance).");
   let nextId = 1;
   let accepting = true;
-  const userConns = new Map<string, Set<Ws>>();
-  const userSubs = new Map<string, Subscription>();
-  const convConns = new Map<string, Set<Ws>>();
-  const convSubs = new Map<string, Subscription>();
-  /** Topic → virtual sockets subscribed to it (Bun's native publish reaches only real sockets). */
-  const virtualByTopic = new Map<string, Set<Ws>>();
-
+  const registry = createRegistry(bus, { conversation: onConversationDelivery, user: onUserDelivery });
   const send = (ws: Ws, frame: string) => {
     // -1: queued under backpressure; 0: dropped (over the limit, or closing). A dropped frame means
     // the client is too slow: close it with SLOW_CONSUMER so it reconnects and RESUMEs the gap.
@@ -77,7 +69,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
   // Native publishes to a socket over the limit are dropped without a return value per socket:
   // sweep the send queues and close the sockets that fell behind.
   const slowTimer = setInterval(() => {
-    for (const conns of userConns.values())
+    for (const conns of registry.allUserSockets())
       for (const ws of conns) {
         const buffered = (ws as Partial<ServerWebSocket<Conn>>).getBufferedAmount?.() ?? 0;
         if (buffered > SLOW_CONSUMER_BYTES && ws.readyState === 1) closeSlow(ws);
@@ -88,12 +80,12 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
   function onConversationDelivery(conversationId: string, data: Uint8Array) {
     const d = decodeDelivery(data);
     if (!d) return;
-    const conns = convConns.get(conversationId);
+    const conns = registry.conversationSockets(conversationId);
     if (!conns) return;
     if (d.kind === "m") {
       liveMessages?.();
       server?.publish(topic(conversationId), d.frame);
-      for (const vs of virtualByTopic.get(topic(conversationId)) ?? []) send(vs, d.frame);
+      for (const vs of registry.virtualSubscribers(topic(conversationId)) ?? []) send(vs, d.frame);
       for (const ws of conns) ws.data.resuming?.get(conversationId)?.push(d);
       return;
     }
@@ -103,72 +95,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
   function onUserDelivery(userId: string, data: Uint8Array) {
     const d = decodeDelivery(data);
     if (!d) return;
-    for (const ws of userConns.get(userId) ?? []) send(ws, d.frame);
-  }
-
-  function ensureUser(userId: string): Set<Ws> {
-    let conns = userConns.get(userId);
-    if (!conns) {
-      userConns.set(userId, (conns = new Set()));
-      userSubs.set(userId, bus.subscribe(subjects.user(userId), (data) => onUserDelivery(userId, data)));
-    }
-    return conns;
-  }
-
-  function ensureConversation(conversationId: string): Set<Ws> {
-    let conns = convConns.get(conversationId);
-    if (!conns) {
-      convConns.set(conversationId, (conns = new Set()));
-      convSubs.set(conversationId, bus.subscribe(subjects.conversation(conversationId), (data) => onConversationDelivery(conversationId, data)));
-    }
-    return conns;
-  }
-
-  // Subscriptions made ahead of an upgrade whose socket never opened are dropped after two sweeps.
-  let idleBefore = new Set<string>();
-  const sweepTimer = setInterval(() => {
-    const idleNow = new Set<string>();
-    for (const [userId, conns] of userConns) if (conns.size === 0) idleNow.add(`u:${userId}`);
-    for (const [conversationId, conns] of convConns) if (conns.size === 0) idleNow.add(`c:${conversationId}`);
-    for (const key of idleNow) {
-      if (!idleBefore.has(key)) continue;
-      const id = key.slice(2);
-      if (key.startsWith("u:")) {
-        userConns.delete(id);
-        userSubs.get(id)?.unsubscribe();
-        userSubs.delete(id);
-      } else {
-        convConns.delete(id);
-        convSubs.get(id)?.unsubscribe();
-        convSubs.delete(id);
-      }
-    }
-    idleBefore = idleNow;
-  }, 30_000);
-  sweepTimer.unref?.();
-
-  function joinConversation(ws: Ws, conversationId: string) {
-    if (ws.data.convs.has(conversationId)) return;
-    ws.data.convs.add(conversationId);
-    ensureConversation(conversationId).add(ws);
-    if (!ws.data.resuming?.has(conversationId)) ws.subscribe(topic(conversationId));
-  }
-
-  function leaveConversation(ws: Ws, conversationId: string) {
-    if (!ws.data.convs.delete(conversationId)) return;
-    ws.data.resuming?.delete(conversationId);
-    try {
-      ws.unsubscribe(topic(conversationId));
-    } catch {
-      // already closed
-    }
-    const conns = convConns.get(conversationId);
-    conns?.delete(ws);
-    if (conns && conns.size === 0) {
-      convConns.delete(conversationId);
-      convSubs.get(conversationId)?.unsubscribe();
-      convSubs.delete(conversationId);
-    }
+    for (const ws of registry.userSockets(userId) ?? []) send(ws, d.frame);
   }
 
   // Membership changes from any instance: (un)subscribe the affected user's local sockets at once.
@@ -176,9 +103,9 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     const c = decodeMembershipChange(data);
     if (!c) return;
     deps.members.invalidate(c.conversationId);
-    for (const ws of userConns.get(c.userId) ?? []) {
-      if (c.change === "added") joinConversation(ws, c.conversationId);
-      else leaveConversation(ws, c.conversationId);
+    for (const ws of registry.userSockets(c.userId) ?? []) {
+      if (c.change === "added") registry.join(ws, c.conversationId);
+      else registry.leave(ws, c.conversationId);
     }
   });
 
@@ -192,11 +119,11 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
 
   let sockets = 0;
   deps.metrics?.gauge("ws_connections", "Open WebSocket connections (and Connect streams).", () => sockets);
-  deps.metrics?.gauge("ws_users", "Users with at least one connection on this instance.", () => userConns.size);
-  deps.metrics?.gauge("bus_conversation_subscriptions", "Conversations this instance is subscribed to.", () => convSubs.size);
+  deps.metrics?.gauge("ws_users", "Users with at least one connection on this instance.", () => registry.stats().users);
+  deps.metrics?.gauge("bus_conversation_subscriptions", "Conversations this instance is subscribed to.", () => registry.stats().conversations);
 
   const presenceTimer = setInterval(() => {
-    for (const userId of userConns.keys())
+    for (const userId of registry.users())
       deps.ephemeral.memberAdd(presenceKey(userId), instance, PRESENCE_TTL_MS).catch((err) => log.warn("presence refresh failed", { err }));
   }, PRESENCE_TTL_MS / 3);
   presenceTimer.unref?.();
@@ -246,7 +173,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
       conn.resuming ??= new Map();
       conn.resuming.set(conversationId, []);
       ws.unsubscribe(topic(conversationId));
-      joinConversation(ws, conversationId);
+      registry.join(ws, conversationId);
       wanted.push([conversationId, position]);
     }
     for (const [conversationId, position] of wanted) {
@@ -306,12 +233,12 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
       }
       sockets++;
       const { userId } = ws.data;
-      const conns = ensureUser(userId);
+      const conns = registry.ensureUser(userId);
       const first = conns.size === 0;
       conns.add(ws);
       const preloaded = [...ws.data.convs];
       ws.data.convs = new Set();
-      for (const c of preloaded) joinConversation(ws, c);
+      for (const c of preloaded) registry.join(ws, c);
       if (first) announcePresence(userId, true, preloaded).catch((err) => log.warn("presence failed", { err }));
     },
     async message(ws, raw) {
@@ -342,15 +269,8 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
       sockets--;
       const { userId } = ws.data;
       const convs = [...ws.data.convs];
-      for (const c of convs) leaveConversation(ws, c);
-      const conns = userConns.get(userId);
-      conns?.delete(ws);
-      if (conns && conns.size === 0) {
-        userConns.delete(userId);
-        userSubs.get(userId)?.unsubscribe();
-        userSubs.delete(userId);
-        announcePresence(userId, false, convs).catch((err) => log.warn("presence failed", { err }));
-      }
+      for (const c of convs) registry.leave(ws, c);
+      if (registry.removeUserSocket(ws)) announcePresence(userId, false, convs).catch((err) => log.warn("presence failed", { err }));
     },
   };
 
@@ -368,42 +288,6 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     if (++ws.data.badFrames >= MAX_BAD_FRAMES) ws.close(CloseCodes.policy, "too many invalid frames");
   }
 
-  /** A socket-like sink for a Connect `Subscribe` stream: same membership, replay and delivery rules. */
-  function createVirtualSocket(data: Conn, sink: (frame: string) => void, onClose: () => void): Ws {
-    const topics = new Set<string>();
-    let state = 1;
-    const vs: Ws = {
-      data,
-      get readyState() {
-        return state as 1;
-      },
-      send(frame: string | BufferSource) {
-        if (state === 1) sink(typeof frame === "string" ? frame : new TextDecoder().decode(frame));
-        return 1;
-      },
-      subscribe(t: string) {
-        topics.add(t);
-        let set = virtualByTopic.get(t);
-        if (!set) virtualByTopic.set(t, (set = new Set()));
-        set.add(vs);
-      },
-      unsubscribe(t: string) {
-        topics.delete(t);
-        const set = virtualByTopic.get(t);
-        set?.delete(vs);
-        if (set?.size === 0) virtualByTopic.delete(t);
-      },
-      close() {
-        if (state !== 1) return;
-        state = 3;
-        for (const t of [...topics]) vs.unsubscribe(t);
-        websocket.close?.(vs as ServerWebSocket<Conn>, 1000, "");
-        onClose();
-      },
-    } as Ws;
-    return vs;
-  }
-
   return {
     websocket,
     /**
@@ -413,13 +297,16 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     async openStream(userId: string, positions: Record<string, number>, sink: (frame: string) => void, onClose: () => void) {
       if (!accepting) throw new Error("gateway is draining");
       const data: Conn = { id: nextId++, userId, convs: new Set(), interactive: true, badFrames: 0, lastTypingAt: 0 };
-      ensureUser(userId);
+      registry.ensureUser(userId);
       for (const c of await deps.metadata.listConversations(userId)) {
         data.convs.add(c.id);
-        ensureConversation(c.id);
+        registry.ensureConversation(c.id);
       }
       await bus.flush();
-      const vs = createVirtualSocket(data, sink, onClose);
+      const vs = createVirtualSocket(data, registry, sink, (closed) => {
+        websocket.close?.(closed as ServerWebSocket<Conn>, 1000, "");
+        onClose();
+      });
       websocket.open?.(vs as ServerWebSocket<Conn>);
       if (Object.keys(positions).length > 0) await resume(vs, positions);
       return { close: () => vs.close() };
@@ -440,8 +327,8 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
         const convs = await deps.metadata.listConversations(caller.userId);
         for (const c of convs) data.convs.add(c.id);
         // Subscribe ahead; `open` reuses these subscriptions.
-        ensureUser(caller.userId);
-        for (const c of data.convs) ensureConversation(c);
+        registry.ensureUser(caller.userId);
+        for (const c of data.convs) registry.ensureConversation(c);
         await bus.flush();
       } catch (err) {
         data.authError = isDomainError(err) ? (err as DomainError).code : "UNAUTHENTICATED";
@@ -453,18 +340,17 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
         headers: { "content-type": "application/json" },
       });
     },
-    stats: () => ({ users: userConns.size, conversations: convConns.size }),
+    stats: () => registry.stats(),
     /** Stops accepting sockets and closes every open one with 1012 so clients reconnect elsewhere. */
     drain() {
       accepting = false;
-      for (const conns of userConns.values()) for (const ws of conns) ws.close(CloseCodes.restart, "server restarting");
+      for (const conns of [...registry.allUserSockets()]) for (const ws of [...conns]) ws.close(CloseCodes.restart, "server restarting");
     },
     close() {
       clearInterval(presenceTimer);
-      clearInterval(sweepTimer);
       clearInterval(slowTimer);
       membershipSub.unsubscribe();
-      for (const s of [...userSubs.values(), ...convSubs.values()]) s.unsubscribe();
+      registry.close();
     },
   };
 }
