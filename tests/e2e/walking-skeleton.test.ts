@@ -87,6 +87,24 @@ describe("embedded platform", () => {
     expect(history.length).toBe(30);
   });
 
+  test("unread counts exclude the caller's own messages and drop to zero after READ", async () => {
+    const a = await newUser(p.url, "ua");
+    const b = await newUser(p.url, "ub");
+    const conversationId = (await call(p.url, "POST", "/v1/conversations", { token: a.token, body: { type: "private", members: [b.id] } })).body.conversation_id;
+    for (const [u, text] of [[a, "1"], [b, "2"], [a, "3"]] as const)
+      await call(p.url, "POST", "/v1/messages", { token: u.token, body: { idempotency_key: crypto.randomUUID(), conversation_id: conversationId, content: text } });
+    const unread = async (token: string) => {
+      const list = (await call(p.url, "GET", "/v1/conversations", { token })).body as any[];
+      return list.find((c) => c.conversation_id === conversationId);
+    };
+    await eventually(async () => (await unread(a.token))?.last_sequence_number === 3);
+    await eventually(async () => (await call(p.url, "GET", `/v1/messages/${conversationId}`, { token: a.token })).body.length === 3);
+    expect((await unread(a.token)).unread_count).toBe(1);
+    expect((await unread(b.token)).unread_count).toBe(2);
+    await call(p.url, "PATCH", "/v1/messages/status", { token: b.token, body: { conversation_id: conversationId, message_id: crypto.randomUUID(), sequence_number: 3, status: "READ" } });
+    await eventually(async () => (await unread(b.token)).unread_count === 0);
+  });
+
   test("data survives a restart of the process", async () => {
     const u = await newUser(p.url, "persist");
     const v = await newUser(p.url, "persist");

@@ -21,19 +21,28 @@ export function createConversationService(deps: GatewayDeps) {
     return role;
   }
 
-  const view = (c: Conversation, readUpTo: number) => ({
+  const view = (c: Conversation, unread: number) => ({
     conversation_id: c.id,
     type: c.type,
     metadata: c.metadata ?? {},
     last_sequence_number: c.lastSeq,
-    unread_count: Math.max(0, c.lastSeq - readUpTo),
+    unread_count: unread,
     created_at: new Date(c.createdAt).toISOString(),
   });
 
-  async function readMarker(conversationId: string, userId: string) {
-    const receipts = await deps.messages.getReceipts(conversationId);
-    return receipts.find((r) => r.userId === userId)?.readUpTo ?? 0;
+  /**
+   * Messages after the caller's read marker that others sent. The caller's own messages never count
+   * (exact for the first 100 after the marker; beyond that, the rest is counted as unread).
+   */
+  async function unreadCount(c: Conversation, userId: string) {
+    const receipts = await deps.messages.getReceipts(c.id);
+    const readUpTo = receipts.find((r) => r.userId === userId)?.readUpTo ?? 0;
+    const gap = c.lastSeq - readUpTo;
+    if (gap <= 0) return 0;
+    const page = await deps.messages.listMessages(c.id, { afterSeq: readUpTo, limit: 100, order: "asc" });
+    return Math.max(0, gap - page.filter((m) => m.senderId === userId).length);
   }
+
 
   return {
     requireMember,
@@ -58,7 +67,7 @@ export function createConversationService(deps: GatewayDeps) {
 
     async list(callerId: string) {
       const list = await metadata.listConversations(callerId);
-      return Promise.all(list.map(async (c) => view(c, await readMarker(c.id, callerId))));
+      return Promise.all(list.map(async (c) => view(c, await unreadCount(c, callerId))));
     },
 
     async get(callerId: string, id: string) {
@@ -66,7 +75,7 @@ export function createConversationService(deps: GatewayDeps) {
       const c = await metadata.getConversation(id);
       if (!c) throw notFound("CONVERSATION_NOT_FOUND", "no such conversation");
       const list = await metadata.listMembers(id);
-      return { ...view(c, await readMarker(id, callerId)), members: list.map((m) => ({ user_id: m.userId, role: m.role })) };
+      return { ...view(c, await unreadCount(c, callerId)), members: list.map((m) => ({ user_id: m.userId, role: m.role })) };
     },
 
     async addMember(callerId: string, id: string, userId: string, role: "admin" | "member") {
