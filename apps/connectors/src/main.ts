@@ -3,7 +3,7 @@
 import { runServices } from "@chat4all/kernel";
 import { bootstrap, channelServices } from "@chat4all/platform";
 
-const { config, log, infra, closer } = bootstrap("connectors");
+const { config, log, infra, closer } = bootstrap("connectors", process.env);
 const events = closer.add("event log", await infra.eventLog());
 closer.add("ephemeral", await infra.ephemeral());
 const code = await runServices(await channelServices(config, infra, events, log, ["connectors"]), { log: log.info });

@@ -2,7 +2,7 @@
 import { runServices } from "@chat4all/kernel";
 import { bootstrap, gatewayService, openCore, startBootServer } from "@chat4all/platform";
 
-const { config, log, infra, closer } = bootstrap("gateway");
+const { config, log, infra, closer } = bootstrap("gateway", process.env);
 // Until every dependency answers, the port reports "not ready" instead of refusing connections.
 const boot = startBootServer(config.C4A_HOST, config.C4A_GATEWAY_PORT);
 const core = await openCore(infra, closer, infra.metadataRemote());

@@ -2,7 +2,7 @@
 import { runServices } from "@chat4all/kernel";
 import { bootstrap, metadataServer, startBootServer } from "@chat4all/platform";
 
-const { config, log, infra } = bootstrap("metadata");
+const { config, log, infra } = bootstrap("metadata", process.env);
 const boot = startBootServer(config.C4A_HOST, config.C4A_METADATA_PORT);
 const metadata = await infra.metadataLocal();
 await boot.stop();

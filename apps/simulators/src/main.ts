@@ -3,6 +3,6 @@
 import { runServices } from "@chat4all/kernel";
 import { bootstrap, startSimulators } from "@chat4all/platform";
 
-const { config, log } = bootstrap("simulators");
+const { config, log } = bootstrap("simulators", process.env);
 const simulators = startSimulators(config, log);
 process.exit(await runServices([simulators.service], { log: log.info }));

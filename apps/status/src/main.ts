@@ -1,4 +1,4 @@
 // The status worker: consumes the event log as one member of the "status" consumer group (scale by running more).
 import { runWorkerApp } from "@chat4all/platform";
 
-await runWorkerApp("status");
+await runWorkerApp("status", process.env);

@@ -5,7 +5,7 @@ import { loadConfig } from "./config.ts";
 import { type Infra, createInfra } from "./infra.ts";
 
 /** What every app process starts from: parsed config, logger, adapter opener, closer. */
-export function bootstrap(app: string, env: Record<string, string | undefined> = process.env) {
+export function bootstrap(app: string, env: Record<string, string | undefined>) {
   const config = loadConfig(env);
   const log = createLogger(config.C4A_LOG_LEVEL, { app });
   return { config, log, infra: createInfra(config, log), closer: createCloser(log) };
@@ -24,8 +24,8 @@ export async function openCore(infra: Infra, closer: ReturnType<typeof createClo
 }
 
 /** A pipeline worker process: opens the core, runs the worker until SIGTERM, closes, exits. */
-export async function runWorkerApp(name: "ingest" | "fanout" | "status"): Promise<never> {
-  const { infra, closer, log } = bootstrap(name);
+export async function runWorkerApp(name: "ingest" | "fanout" | "status", env: Record<string, string | undefined>): Promise<never> {
+  const { infra, closer, log } = bootstrap(name, env);
   const core = await openCore(infra, closer, infra.metadataRemote());
   const code = await runServices(await workerServices(infra, core, log, [name]), { log: log.info });
   await closer.closeAll();
