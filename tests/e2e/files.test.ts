@@ -119,6 +119,18 @@ describe("files (embedded)", () => {
     }
   });
 
+  test("files: a member may send again a file already sent in the conversation, but not forward it elsewhere", async () => {
+    const key = await uploaded(bytes(400, 9));
+    expect((await sendFile(alice, conversationId, { file_key: key })).status).toBe(202);
+    const again = await sendFile(bob, conversationId, { file_key: key, original_name: "again.png" });
+    expect(again.status).toBe(202);
+    const elsewhere = (await call(p.url, "POST", "/v1/conversations", { token: bob.token, body: { type: "private", members: [carol.id] } })).body.conversation_id;
+    const forwarded = await sendFile(bob, elsewhere, { file_key: key });
+    expect(forwarded.status).toBe(403);
+    expect(forwarded.body.error.code).toBe("FILE_NOT_ACCESSIBLE");
+    expect((await view(carol, key)).status).toBe(403);
+  });
+
   test("files: a message may attach only the sender's own files, once they are uploaded", async () => {
     const key = await uploaded(bytes(500, 2));
     const own = (await call(p.url, "POST", "/v1/conversations", { token: carol.token, body: { type: "private", members: [bob.id] } })).body.conversation_id;

@@ -53,8 +53,12 @@ export function describeFileClauses(ctx: ContractContext): void {
     const g = await newGroup(store, owner, [member]);
     expect(await store.fileVisibleTo(f.key, member.id)).toBe(false);
     expect(await store.fileVisibleTo(f.key, owner.id)).toBe(false); // not attached anywhere yet
+    expect(await store.fileAttachedIn(f.key, g.id)).toBe(false);
     await store.attachFile(f.key, g.id);
     await store.attachFile(f.key, g.id);
+    expect(await store.fileAttachedIn(f.key, g.id)).toBe(true);
+    expect(await store.fileAttachedIn(f.key, uid())).toBe(false);
+    expect(await store.fileAttachedIn(`nope/${uid()}`, g.id)).toBe(false);
     expect(await store.fileVisibleTo(f.key, owner.id)).toBe(true);
     expect(await store.fileVisibleTo(f.key, member.id)).toBe(true);
     expect(await store.fileVisibleTo(f.key, stranger.id)).toBe(false);

@@ -193,6 +193,9 @@ export class SqlMetadata implements MetadataStore, Sequencer {
   fileVisibleTo(key: string, userId: string): Promise<boolean> {
     return files.fileVisibleTo(this.db, key, userId);
   }
+  fileAttachedIn(key: string, conversationId: string): Promise<boolean> {
+    return files.fileAttachedIn(this.db, key, conversationId);
+  }
   staleUploads(before: number, limit: number): Promise<FileRecord[]> {
     return files.staleUploads(this.db, before, limit);
   }

@@ -61,6 +61,8 @@ export interface MetadataStore {
   attachFile(key: string, conversationId: string): Promise<void>;
   /** Whether the file was attached in any conversation the user is a member of. */
   fileVisibleTo(key: string, userId: string): Promise<boolean>;
+  /** Whether the file was attached in that conversation (so its members may send it there again). */
+  fileAttachedIn(key: string, conversationId: string): Promise<boolean>;
   /** Multipart uploads still `uploading` and started before `before` (epoch ms). */
   staleUploads(before: number, limit: number): Promise<FileRecord[]>;
 

@@ -62,6 +62,17 @@ export function fileVisibleTo(db: SqlDriver, key: string, userId: string): Promi
   });
 }
 
+/** Whether the file was attached in that conversation. */
+export function fileAttachedIn(db: SqlDriver, key: string, conversationId: string): Promise<boolean> {
+  return guard("file attached in", async () => {
+    const [row] = await db.query<{ attached: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM file_conversations WHERE file_key = $1 AND conversation_id = $2) AS attached",
+      [key, conversationId],
+    );
+    return row?.attached === true;
+  });
+}
+
 /** Multipart uploads still uploading that started before `before`, oldest first. */
 export function staleUploads(db: SqlDriver, before: number, limit: number): Promise<FileRecord[]> {
   return guard("stale uploads", async () => {

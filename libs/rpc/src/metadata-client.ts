@@ -173,6 +173,8 @@ export function createMetadataClient(transport: Transport, opts: { timeoutMs?: n
       }),
     fileVisibleTo: (key, userId) =>
       call("FileVisibleTo", async () => (await client.fileVisibleTo({ key, userId }, callOpts)).visible),
+    fileAttachedIn: (key, conversationId) =>
+      call("FileAttachedIn", async () => (await client.fileAttachedIn({ key, conversationId }, callOpts)).attached),
     staleUploads: (before, limit) =>
       call("StaleUploads", async () =>
         (await client.staleUploads({ beforeMs: i64(before), limit }, callOpts)).files.map(fileFromPb),

@@ -140,6 +140,9 @@ export function createMetadataService(store: MetadataStore): ServiceImpl<typeof 
     async fileVisibleTo(req) {
       return { visible: await store.fileVisibleTo(req.key, req.userId) };
     },
+    async fileAttachedIn(req) {
+      return { attached: await store.fileAttachedIn(req.key, req.conversationId) };
+    },
     async staleUploads(req) {
       return { files: (await store.staleUploads(Number(req.beforeMs), req.limit)).map(fileToPb) };
     },

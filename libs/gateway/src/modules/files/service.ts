@@ -97,7 +97,7 @@ export interface CheckedAttachments {
 
 /**
  * Checks a message's attachments: when they name a `file_key` (required for `message_type: "file"`),
- * the file must be the sender's own (403 FILE_NOT_ACCESSIBLE) and verified ready (400
+ * the file must be the sender's own or already sent in that conversation (403 FILE_NOT_ACCESSIBLE) and verified ready (400
  * INVALID_ATTACHMENT otherwise). Returns the attachments with the verified name, size and type.
  */
 export async function validateAttachments(
@@ -115,9 +115,10 @@ export async function validateAttachments(
   if (typeof fileKey !== "string" || fileKey.length === 0 || fileKey.length > 1024)
     throw invalid("INVALID_ATTACHMENT", "attachments.file_key must be the file_key of an upload");
   const found = await deps.metadata.getFile(fileKey);
-  // Only the uploader may send a file (the store cannot tell whether a file was already sent in this
-  // conversation, so forwarding by others is refused rather than guessed).
-  if (!found || found.ownerId !== callerId) throw forbidden("FILE_NOT_ACCESSIBLE", "you can attach only files you uploaded yourself");
+  // The uploader may send their file anywhere they are a member; anyone may send again a file that
+  // was already sent in this very conversation (forwarding from elsewhere is refused).
+  const allowed = !!found && (found.ownerId === callerId || (await deps.metadata.fileAttachedIn(fileKey, conversationId)));
+  if (!found || !allowed) throw forbidden("FILE_NOT_ACCESSIBLE", "you can attach only your own files or files already sent in this conversation");
   const { file, problem } = await verifyFile(deps, found);
   if (file.state === "rejected") throw invalid("INVALID_ATTACHMENT", `the file was rejected: ${problem ?? "it did not match what was declared"}`);
   if (file.state !== "ready")
