@@ -94,4 +94,53 @@ export function describeSequencerClauses(ctx: ContractContext): void {
     const again = await sequencer.allocate(c.id, pool);
     expect(again).toEqual(pool.map((id) => seqOf.get(id) as number));
   });
+
+  test("sequencer: allocateMany sequences many conversations at once, each dense, with per-item errors", async () => {
+    const { sequencer } = ctx.m;
+    const [c1, c2, c3] = [await conversation(), await conversation(), await conversation()];
+    const taken = uid();
+    await sequencer.allocate(c2.id, [taken]);
+    const [a, b, x, y] = [uid(), uid(), uid(), uid()];
+    const results = await sequencer.allocateMany([
+      { conversationId: c1.id, messageIds: [a, b] },
+      { conversationId: uid(), messageIds: [uid()] },
+      { conversationId: c2.id, messageIds: [x] },
+      { conversationId: c3.id, messageIds: [y, taken] },
+      { conversationId: c1.id, messageIds: [b, uid()] },
+    ]);
+    expect(results[0]).toEqual({ seqs: [1, 2] });
+    expect(results[1]?.error).toMatchObject({ kind: "not_found", code: "CONVERSATION_NOT_FOUND" });
+    expect(results[2]).toEqual({ seqs: [2] });
+    expect(results[3]?.error).toMatchObject({ kind: "conflict", code: "MESSAGE_ID_CONFLICT" });
+    // Items naming the same conversation are merged: b keeps its seq, the new id follows.
+    expect(results[4]).toEqual({ seqs: [2, 3] });
+    expect(await sequencer.lastSeq(c3.id)).toBe(0); // the refused item allocated nothing
+    expect(await sequencer.allocate(c3.id, [y])).toEqual([1]);
+  });
+
+  test("sequencer: allocateMany allocates nothing for a refused item and stays idempotent", async () => {
+    const { sequencer } = ctx.m;
+    const [c1, c2] = [await conversation(), await conversation()];
+    const ids = [uid(), uid()];
+    const first = await sequencer.allocateMany([
+      { conversationId: c1.id, messageIds: ids },
+      { conversationId: c2.id, messageIds: [uid()] },
+    ]);
+    expect(first).toEqual([{ seqs: [1, 2] }, { seqs: [1] }]);
+    const again = await sequencer.allocateMany([{ conversationId: c1.id, messageIds: [ids[1] as string, ids[0] as string] }]);
+    expect(again).toEqual([{ seqs: [2, 1] }]);
+    expect(await sequencer.lastSeq(c1.id)).toBe(2);
+    expect(await sequencer.allocateMany([])).toEqual([]);
+  });
+
+  test("sequencer: concurrent allocateMany calls over overlapping conversations stay dense", async () => {
+    const { sequencer } = ctx.m;
+    const convs = [await conversation(), await conversation(), await conversation()];
+    const calls = Array.from({ length: 12 }, (_, k) =>
+      // Each call touches the conversations in a different order.
+      [...convs].sort(() => (k % 2 ? 1 : -1)).map((c) => ({ conversationId: c.id, messageIds: [uid(), uid()] })),
+    );
+    await Promise.all(calls.map((reqs) => sequencer.allocateMany(reqs)));
+    for (const c of convs) expect(await sequencer.lastSeq(c.id)).toBe(24);
+  });
 }

@@ -10,6 +10,8 @@ export type {
   NewConversation,
   Member,
   FileRecord,
+  AllocateRequest,
+  AllocateResult,
 } from "./metadata-store.ts";
 export { createMetadata, createSqlDriver, type Metadata, type MetadataConfig } from "./create.ts";
 export { SqlMetadata } from "./metadata-sql.ts";

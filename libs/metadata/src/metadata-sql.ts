@@ -1,5 +1,7 @@
 import type { Channel } from "@chat4all/kernel";
 import type {
+  AllocateRequest,
+  AllocateResult,
   Conversation,
   FileRecord,
   Identity,
@@ -18,6 +20,7 @@ import * as conversations from "./sql-conversations.ts";
 import type { SqlDriver } from "./sql-driver.ts";
 import * as files from "./sql-files.ts";
 import { allocateSeqs, lastSeqOf } from "./sql-sequencer.ts";
+import { allocateBatch } from "./sql-sequencer-batch.ts";
 
 type ExternalChannel = Exclude<Channel, "delivery">;
 type IdentityRow = { user_id: string; channel: ExternalChannel; external_id: string };
@@ -202,6 +205,10 @@ export class SqlMetadata implements MetadataStore, Sequencer {
 
   allocate(conversationId: string, messageIds: string[]): Promise<number[]> {
     return guard("allocate seqs", () => allocateSeqs(this.db, conversationId, messageIds));
+  }
+
+  allocateMany(requests: AllocateRequest[]): Promise<AllocateResult[]> {
+    return guard("allocate seqs (batch)", () => allocateBatch(this.db, requests));
   }
 
   lastSeq(conversationId: string): Promise<number> {

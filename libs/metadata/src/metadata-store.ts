@@ -1,4 +1,4 @@
-import type { Channel } from "@chat4all/kernel";
+import type { Channel, DomainError } from "@chat4all/kernel";
 
 /**
  * MetadataStore: users, identities, refresh tokens, conversations, members and files
@@ -80,9 +80,25 @@ export interface MetadataStore {
  */
 export interface Sequencer {
   allocate(conversationId: string, messageIds: string[]): Promise<number[]>;
+  /**
+   * `allocate` for many conversations at once (one round trip, one transaction). Each request gets
+   * its own result: its seqs, or the DomainError `allocate` would have raised for it alone
+   * (CONVERSATION_NOT_FOUND, MESSAGE_ID_CONFLICT); an error for one changes nothing for it and does
+   * not affect the others. Requests naming the same conversation are merged (they share its fate).
+   * Infrastructure failures reject the whole call.
+   */
+  allocateMany(requests: AllocateRequest[]): Promise<AllocateResult[]>;
   /** The highest seq allocated so far (0 when none). */
   lastSeq(conversationId: string): Promise<number>;
 }
+
+/** One conversation's ids to sequence. */
+export interface AllocateRequest {
+  conversationId: string;
+  messageIds: string[];
+}
+/** Seqs for one request (same order as its ids), or why it was refused. */
+export type AllocateResult = { seqs: number[]; error?: undefined } | { error: DomainError; seqs?: undefined };
 
 /** Member roles, strongest first. */
 export type Role = "owner" | "admin" | "member";

@@ -17,6 +17,7 @@ for (const k of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]) dele
 
 const sequencer: Sequencer = {
   allocate: async (_c, ids) => ids.map((_, i) => i + 1),
+  allocateMany: async (reqs) => reqs.map((r) => ({ seqs: r.messageIds.map((_, i) => i + 1) })),
   lastSeq: async (c) => (c === "c-1" ? 7 : 0),
 };
 const store = {

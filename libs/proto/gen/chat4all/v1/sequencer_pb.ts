@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat4all/v1/sequencer.proto.
  */
 export const file_chat4all_v1_sequencer: GenFile = /*@__PURE__*/
-  fileDesc("ChtjaGF0NGFsbC92MS9zZXF1ZW5jZXIucHJvdG8SC2NoYXQ0YWxsLnYxIj8KD0FsbG9jYXRlUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAkiIAoQQWxsb2NhdGVSZXNwb25zZRIMCgRzZXFzGAEgAygEIikKDkxhc3RTZXFSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCSIjCg9MYXN0U2VxUmVzcG9uc2USEAoIbGFzdF9zZXEYASABKAQyoQEKEFNlcXVlbmNlclNlcnZpY2USRwoIQWxsb2NhdGUSHC5jaGF0NGFsbC52MS5BbGxvY2F0ZVJlcXVlc3QaHS5jaGF0NGFsbC52MS5BbGxvY2F0ZVJlc3BvbnNlEkQKB0xhc3RTZXESGy5jaGF0NGFsbC52MS5MYXN0U2VxUmVxdWVzdBocLmNoYXQ0YWxsLnYxLkxhc3RTZXFSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChtjaGF0NGFsbC92MS9zZXF1ZW5jZXIucHJvdG8SC2NoYXQ0YWxsLnYxIj8KD0FsbG9jYXRlUmVxdWVzdBIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEwoLbWVzc2FnZV9pZHMYAiADKAkiIAoQQWxsb2NhdGVSZXNwb25zZRIMCgRzZXFzGAEgAygEIikKDkxhc3RTZXFSZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCSIjCg9MYXN0U2VxUmVzcG9uc2USEAoIbGFzdF9zZXEYASABKAQiPwoTQWxsb2NhdGVNYW55UmVxdWVzdBIoCgVpdGVtcxgBIAMoCzIZLmNoYXQ0YWxsLnYxLkFsbG9jYXRlSXRlbSI8CgxBbGxvY2F0ZUl0ZW0SFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEhMKC21lc3NhZ2VfaWRzGAIgAygJIkgKFEFsbG9jYXRlTWFueVJlc3BvbnNlEjAKB3Jlc3VsdHMYASADKAsyHy5jaGF0NGFsbC52MS5BbGxvY2F0ZUl0ZW1SZXN1bHQiTQoSQWxsb2NhdGVJdGVtUmVzdWx0EgwKBHNlcXMYASADKAQSKQoFZXJyb3IYAiABKAsyGi5jaGF0NGFsbC52MS5BbGxvY2F0ZUVycm9yIjwKDUFsbG9jYXRlRXJyb3ISDAoEa2luZBgBIAEoCRIMCgRjb2RlGAIgASgJEg8KB21lc3NhZ2UYAyABKAky9gEKEFNlcXVlbmNlclNlcnZpY2USRwoIQWxsb2NhdGUSHC5jaGF0NGFsbC52MS5BbGxvY2F0ZVJlcXVlc3QaHS5jaGF0NGFsbC52MS5BbGxvY2F0ZVJlc3BvbnNlElMKDEFsbG9jYXRlTWFueRIgLmNoYXQ0YWxsLnYxLkFsbG9jYXRlTWFueVJlcXVlc3QaIS5jaGF0NGFsbC52MS5BbGxvY2F0ZU1hbnlSZXNwb25zZRJECgdMYXN0U2VxEhsuY2hhdDRhbGwudjEuTGFzdFNlcVJlcXVlc3QaHC5jaGF0NGFsbC52MS5MYXN0U2VxUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message chat4all.v1.AllocateRequest
@@ -90,6 +90,121 @@ export const LastSeqResponseSchema: GenMessage<LastSeqResponse> = /*@__PURE__*/
   messageDesc(file_chat4all_v1_sequencer, 3);
 
 /**
+ * @generated from message chat4all.v1.AllocateManyRequest
+ */
+export type AllocateManyRequest = Message<"chat4all.v1.AllocateManyRequest"> & {
+  /**
+   * @generated from field: repeated chat4all.v1.AllocateItem items = 1;
+   */
+  items: AllocateItem[];
+};
+
+/**
+ * Describes the message chat4all.v1.AllocateManyRequest.
+ * Use `create(AllocateManyRequestSchema)` to create a new message.
+ */
+export const AllocateManyRequestSchema: GenMessage<AllocateManyRequest> = /*@__PURE__*/
+  messageDesc(file_chat4all_v1_sequencer, 4);
+
+/**
+ * One conversation's message ids to sequence.
+ *
+ * @generated from message chat4all.v1.AllocateItem
+ */
+export type AllocateItem = Message<"chat4all.v1.AllocateItem"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: repeated string message_ids = 2;
+   */
+  messageIds: string[];
+};
+
+/**
+ * Describes the message chat4all.v1.AllocateItem.
+ * Use `create(AllocateItemSchema)` to create a new message.
+ */
+export const AllocateItemSchema: GenMessage<AllocateItem> = /*@__PURE__*/
+  messageDesc(file_chat4all_v1_sequencer, 5);
+
+/**
+ * @generated from message chat4all.v1.AllocateManyResponse
+ */
+export type AllocateManyResponse = Message<"chat4all.v1.AllocateManyResponse"> & {
+  /**
+   * Same length and order as AllocateManyRequest.items.
+   *
+   * @generated from field: repeated chat4all.v1.AllocateItemResult results = 1;
+   */
+  results: AllocateItemResult[];
+};
+
+/**
+ * Describes the message chat4all.v1.AllocateManyResponse.
+ * Use `create(AllocateManyResponseSchema)` to create a new message.
+ */
+export const AllocateManyResponseSchema: GenMessage<AllocateManyResponse> = /*@__PURE__*/
+  messageDesc(file_chat4all_v1_sequencer, 6);
+
+/**
+ * @generated from message chat4all.v1.AllocateItemResult
+ */
+export type AllocateItemResult = Message<"chat4all.v1.AllocateItemResult"> & {
+  /**
+   * Same length and order as the item's message_ids; empty when `error` is set.
+   *
+   * @generated from field: repeated uint64 seqs = 1;
+   */
+  seqs: bigint[];
+
+  /**
+   * Set when the item was refused; nothing was allocated for it.
+   *
+   * @generated from field: chat4all.v1.AllocateError error = 2;
+   */
+  error?: AllocateError | undefined;
+};
+
+/**
+ * Describes the message chat4all.v1.AllocateItemResult.
+ * Use `create(AllocateItemResultSchema)` to create a new message.
+ */
+export const AllocateItemResultSchema: GenMessage<AllocateItemResult> = /*@__PURE__*/
+  messageDesc(file_chat4all_v1_sequencer, 7);
+
+/**
+ * A domain error of one item: kind (invalid, not_found, conflict, ...), stable code, message.
+ *
+ * @generated from message chat4all.v1.AllocateError
+ */
+export type AllocateError = Message<"chat4all.v1.AllocateError"> & {
+  /**
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string code = 2;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message chat4all.v1.AllocateError.
+ * Use `create(AllocateErrorSchema)` to create a new message.
+ */
+export const AllocateErrorSchema: GenMessage<AllocateError> = /*@__PURE__*/
+  messageDesc(file_chat4all_v1_sequencer, 8);
+
+/**
  * Allocates dense per-conversation sequence numbers; same contract as the `Sequencer` port.
  *
  * @generated from service chat4all.v1.SequencerService
@@ -105,6 +220,17 @@ export const SequencerService: GenService<{
     methodKind: "unary";
     input: typeof AllocateRequestSchema;
     output: typeof AllocateResponseSchema;
+  },
+  /**
+   * Allocate for many conversations in one call and one transaction; each item gets its own
+   * result (seqs, or the error Allocate would have raised for it alone).
+   *
+   * @generated from rpc chat4all.v1.SequencerService.AllocateMany
+   */
+  allocateMany: {
+    methodKind: "unary";
+    input: typeof AllocateManyRequestSchema;
+    output: typeof AllocateManyResponseSchema;
   },
   /**
    * The highest seq allocated so far in a conversation (0 when none).
