@@ -17,7 +17,7 @@ export interface Conn {
   /** Set when the upgrade carried no valid token: the socket is closed with 1008 on open. */
   authError?: string;
   /** Conversations whose live messages this socket receives. */
-  convs: Set<string>;
+  convs: string[];
   /** Conversations being replayed: live messages wait here until the replay caught up. */
   resuming?: Map<string, Delivery[]>;
   /** Has sent a frame: receives PRESENCE and TYPING too (silent legacy clients only get deliveries). */
@@ -194,7 +194,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
           (conn.replayedUpTo ??= new Map()).set(conversationId, last);
           conn.resuming?.delete(conversationId);
           if (conn.resuming?.size === 0) conn.resuming = undefined;
-          if (ws.readyState !== 1 || !conn.convs.has(conversationId)) return;
+          if (ws.readyState !== 1 || !conn.convs.includes(conversationId)) return;
           ws.subscribe(topic(conversationId));
           send(ws, JSON.stringify({ type: "RESUMED", conversation_id: conversationId, from_sequence: position, to_sequence: last }));
         },
@@ -236,8 +236,8 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
       const conns = registry.ensureUser(userId);
       const first = conns.size === 0;
       conns.add(ws);
-      const preloaded = [...ws.data.convs];
-      ws.data.convs = new Set();
+      const preloaded = ws.data.convs;
+      ws.data.convs = [];
       for (const c of preloaded) registry.join(ws, c);
       if (first) announcePresence(userId, true, preloaded).catch((err) => log.warn("presence failed", { err }));
     },
@@ -296,11 +296,11 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
      */
     async openStream(userId: string, positions: Record<string, number>, sink: (frame: string) => void, onClose: () => void) {
       if (!accepting) throw new Error("gateway is draining");
-      const data: Conn = { id: nextId++, userId, convs: new Set(), interactive: true, badFrames: 0, lastTypingAt: 0 };
+      const data: Conn = { id: nextId++, userId, convs: [], interactive: true, badFrames: 0, lastTypingAt: 0 };
       registry.ensureUser(userId);
       for (const c of await deps.metadata.listConversations(userId)) {
-        data.convs.add(c.id);
         registry.ensureConversation(c.id);
+        data.convs.push(registry.canonicalConversation(c.id));
       }
       await bus.flush();
       const vs = createVirtualSocket(data, registry, sink, (closed) => {
@@ -320,15 +320,17 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
      */
     async upgrade(req: Request, s: Server<Conn>): Promise<Response | undefined> {
       const token = new URL(req.url).searchParams.get("token");
-      const data: Conn = { id: nextId++, userId: "", convs: new Set(), interactive: false, badFrames: 0, lastTypingAt: 0 };
+      const data: Conn = { id: nextId++, userId: "", convs: [], interactive: false, badFrames: 0, lastTypingAt: 0 };
       try {
         const caller = await authenticate(deps.signer, token ? `Bearer ${token}` : null);
-        data.userId = caller.userId;
         const convs = await deps.metadata.listConversations(caller.userId);
-        for (const c of convs) data.convs.add(c.id);
-        // Subscribe ahead; `open` reuses these subscriptions.
+        // Subscribe ahead; `open` reuses these subscriptions. Ids are the registry's own strings (one copy per instance).
         registry.ensureUser(caller.userId);
-        for (const c of data.convs) registry.ensureConversation(c);
+        data.userId = registry.canonicalUser(caller.userId);
+        for (const c of convs) {
+          registry.ensureConversation(c.id);
+          if (!data.convs.includes(c.id)) data.convs.push(registry.canonicalConversation(c.id));
+        }
         await bus.flush();
       } catch (err) {
         data.authError = isDomainError(err) ? (err as DomainError).code : "UNAUTHENTICATED";

@@ -22,16 +22,21 @@ export function createRegistry(
   const userSubs = new Map<string, Subscription>();
   const convConns = new Map<string, Set<Ws>>();
   const convSubs = new Map<string, Subscription>();
+  /** One string per id for the whole instance: sockets share it instead of holding their own copy. */
+  const userIds = new Map<string, string>();
+  const convIds = new Map<string, string>();
   /** Topic → virtual sockets subscribed to it (Bun's native publish reaches only real sockets). */
   const virtualByTopic = new Map<string, Set<Ws>>();
 
   const dropUser = (id: string) => {
     userConns.delete(id);
+    userIds.delete(id);
     userSubs.get(id)?.unsubscribe();
     userSubs.delete(id);
   };
   const dropConversation = (id: string) => {
     convConns.delete(id);
+    convIds.delete(id);
     convSubs.get(id)?.unsubscribe();
     convSubs.delete(id);
   };
@@ -52,6 +57,7 @@ export function createRegistry(
       let conns = userConns.get(userId);
       if (!conns) {
         userConns.set(userId, (conns = new Set()));
+        userIds.set(userId, userId);
         userSubs.set(userId, bus.subscribe(subjects.user(userId), (data) => on.user(userId, data)));
       }
       return conns;
@@ -61,20 +67,25 @@ export function createRegistry(
       let conns = convConns.get(conversationId);
       if (!conns) {
         convConns.set(conversationId, (conns = new Set()));
+        convIds.set(conversationId, conversationId);
         convSubs.set(conversationId, bus.subscribe(subjects.conversation(conversationId), (data) => on.conversation(conversationId, data)));
       }
       return conns;
     },
+    canonicalUser: (userId: string) => userIds.get(userId) ?? userId,
+    canonicalConversation: (conversationId: string) => convIds.get(conversationId) ?? conversationId,
     /** Adds a socket to a conversation (live delivery starts unless it is being replayed). */
     join(ws: Ws, conversationId: string) {
-      if (ws.data.convs.has(conversationId)) return;
-      ws.data.convs.add(conversationId);
+      if (ws.data.convs.includes(conversationId)) return;
       registry.ensureConversation(conversationId).add(ws);
+      ws.data.convs.push(convIds.get(conversationId) ?? conversationId);
       if (!ws.data.resuming?.has(conversationId)) ws.subscribe(topic(conversationId));
     },
     /** Removes a socket from a conversation at once. */
     leave(ws: Ws, conversationId: string) {
-      if (!ws.data.convs.delete(conversationId)) return;
+      const at = ws.data.convs.indexOf(conversationId);
+      if (at < 0) return;
+      ws.data.convs.splice(at, 1);
       ws.data.resuming?.delete(conversationId);
       try {
         ws.unsubscribe(topic(conversationId));
