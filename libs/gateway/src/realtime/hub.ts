@@ -1,5 +1,5 @@
 import { subjects } from "@chat4all/bus";
-import { type DomainError, isDomainError } from "@chat4all/kernel";
+import { type DomainError, createLimiter, isDomainError } from "@chat4all/kernel";
 import { type Delivery, decodeDelivery, decodeMembershipChange, encodeDelivery, presenceKey } from "@chat4all/pipeline";
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import * as v from "valibot";
@@ -35,6 +35,8 @@ const MAX_BAD_FRAMES = 10;
 const TYPING_MIN_INTERVAL_MS = 1_000;
 /** At most this many members' presence is reported after a RESUME. */
 const PRESENCE_SNAPSHOT_MAX = 500;
+/** History reads of replays in flight at once on one instance (the rest wait their turn). */
+const REPLAY_READS_MAX = 256;
 /** Bytes queued for one socket beyond which it is a slow consumer (Bun drops past BACKPRESSURE_LIMIT). */
 const SLOW_CONSUMER_BYTES = 1024 * 1024;
 const BACKPRESSURE_LIMIT = 2 * 1024 * 1024;
@@ -51,6 +53,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
   const { bus, log } = deps;
   const instance = deps.settings.instanceId;
   let server: Server<Conn> | undefined;
+  const replayLimit = createLimiter(REPLAY_READS_MAX);
   const framesIn = deps.metrics?.counter("ws_frames_in_total", "Client frames by type.");
   const liveMessages = deps.metrics?.counter("live_messages_total", "Live message frames handed to local sockets (per conversation, once per instance).");
   let nextId = 1;
@@ -178,29 +181,43 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     }
     for (const [conversationId, position] of wanted) {
       if (ws.readyState !== 1) return;
-      await replayConversation({
-        conversationId,
-        from: position,
-        userId: conn.userId,
-        load: (after, limit) => deps.messages.listMessages(conversationId, { afterSeq: after, limit, order: "asc" }),
-        render: (list) => messages.render(conversationId, conn.userId, list),
-        takeBuffered: () => {
-          const buf = conn.resuming?.get(conversationId) ?? [];
-          conn.resuming?.set(conversationId, []);
-          return buf;
-        },
-        send: (frame) => send(ws, frame),
-        caughtUp: (last) => {
-          (conn.replayedUpTo ??= new Map()).set(conversationId, last);
-          conn.resuming?.delete(conversationId);
-          if (conn.resuming?.size === 0) conn.resuming = undefined;
-          if (ws.readyState !== 1 || !conn.convs.includes(conversationId)) return;
-          ws.subscribe(topic(conversationId));
-          send(ws, JSON.stringify({ type: "RESUMED", conversation_id: conversationId, from_sequence: position, to_sequence: last }));
-        },
-      });
+      try {
+        await replayConversation({
+          conversationId,
+          from: position,
+          userId: conn.userId,
+          // Bounded across the instance: a reconnect storm queues here instead of overrunning the store.
+          load: (after, limit) => replayLimit(() => deps.messages.listMessages(conversationId, { afterSeq: after, limit, order: "asc" })),
+          render: (list) => messages.render(conversationId, conn.userId, list),
+          takeBuffered: () => {
+            const buf = conn.resuming?.get(conversationId) ?? [];
+            conn.resuming?.set(conversationId, []);
+            return buf;
+          },
+          send: (frame) => send(ws, frame),
+          caughtUp: (last) => {
+            (conn.replayedUpTo ??= new Map()).set(conversationId, last);
+            endReplay(ws, conversationId);
+            if (ws.readyState === 1 && conn.convs.includes(conversationId))
+              send(ws, JSON.stringify({ type: "RESUMED", conversation_id: conversationId, from_sequence: position, to_sequence: last }));
+          },
+        });
+      } catch (err) {
+        // The replay failed (the store is unreachable, …): back to live delivery, and the client may RESUME again.
+        endReplay(ws, conversationId);
+        log.warn("replay failed", { conversationId, err });
+        if (ws.readyState === 1) send(ws, errorFrame("RESUME_FAILED", `replay of ${conversationId} failed; send RESUME again`, conversationId));
+      }
     }
     if (ws.readyState === 1 && wanted.length > 0) await presenceSnapshot(ws, wanted.map(([c]) => c));
+  }
+
+  /** Ends a replay of a conversation on a socket: live delivery resumes from here on. */
+  function endReplay(ws: Ws, conversationId: string) {
+    const conn = ws.data;
+    conn.resuming?.delete(conversationId);
+    if (conn.resuming?.size === 0) conn.resuming = undefined;
+    if (ws.readyState === 1 && conn.convs.includes(conversationId)) ws.subscribe(topic(conversationId));
   }
 
   /** After a RESUME: who among the members of those conversations is online now (bounded). */
