@@ -4,7 +4,7 @@ import type { Subprocess } from "bun";
 import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { api, mapLimit, noProxy, waitReady } from "../lib/http.ts";
-import type { RawReply, RawRequest, WorkerReply, WorkerRequest, WorkerStats } from "./protocol.ts";
+import type { RawReply, RawRequest, ResumeReport, ResumeRequest, WorkerReply, WorkerRequest, WorkerStats } from "./protocol.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 /**
@@ -222,6 +222,10 @@ export class LoadWorker {
   }
   stats(group?: string) {
     return this.#ask<WorkerStats>({ op: "stats", group }, "stats");
+  }
+  /** Resume storm (bench/resume-storm.ts): reconnect the tracked sockets of a group with RESUME. */
+  resume(m: Omit<ResumeRequest, "op">) {
+    return this.#ask<ResumeReport>({ op: "resume", ...m }, "resumed");
   }
   closeAll() {
     return this.#ask({ op: "closeAll" }, "closedAll");

@@ -4,6 +4,7 @@
 import { Histogram } from "../lib/histogram.ts";
 import { type WsClient, connectWebSocket } from "./client.ts";
 import { BENCH_PREFIX, type WorkerReply, type WorkerRequest, wallMs } from "./protocol.ts";
+import { resumeStorm, trackFrame } from "./resume.ts";
 
 const prefix = new TextEncoder().encode(BENCH_PREFIX);
 const P = prefix.length;
@@ -11,6 +12,8 @@ const P = prefix.length;
 /** Socket `i` of this worker: its client (absent when the connection failed) and its group label. */
 let sockets: (WsClient | undefined)[] = [];
 let groups: string[] = [];
+/** Per socket of a `track` connect: last contiguous seq seen per conversation (absent: not tracked). */
+let tracked: (Map<string, number> | undefined)[] = [];
 let perSocket = new Int32Array(0);
 /** Send time (µs) of the last benchmark frame per socket: frames must arrive once, in publish order. */
 let lastUs = new Float64Array(0);
@@ -29,6 +32,14 @@ const reply = (m: WorkerReply) => process.send?.(m);
 
 /** Counts one message; benchmark frames carry `"sent_at_us":"<16 digits>"` right after the prefix. */
 function onMessage(index: number, buf: Uint8Array, start: number, end: number) {
+  const t = tracked[index];
+  if (t) {
+    if (!trackFrame(t, buf, start, end)) return void other++;
+    lastAt = wallMs();
+    received++;
+    perSocket[index] = (perSocket[index] as number) + 1;
+    return;
+  }
   if (end - start < P + 16) {
     other++;
     return;
@@ -55,7 +66,10 @@ async function connectAll(m: Extract<WorkerRequest, { op: "connect" }>) {
   perSocket = Int32Array.from({ length: total }, (_, i) => perSocket[i] ?? 0);
   lastUs = Float64Array.from({ length: total }, (_, i) => lastUs[i] ?? 0);
   sockets.length = total;
-  for (let i = base; i < total; i++) groups[i] = m.group;
+  for (let i = base; i < total; i++) {
+    groups[i] = m.group;
+    tracked[i] = m.track ? new Map() : undefined;
+  }
   const errors: string[] = [];
   let failed = 0;
   let next = 0;
@@ -90,6 +104,10 @@ process.on("message", async (m: WorkerRequest) => {
   switch (m.op) {
     case "connect":
       return connectAll(m);
+    case "resume": {
+      const indices = groups.flatMap((g, i) => (g === m.group && tracked[i] ? [i] : []));
+      return reply(await resumeStorm(m, indices.map((i) => tracked[i] as Map<string, number>)));
+    }
     case "reset":
       epoch = m.epoch;
       received = 0;
@@ -133,6 +151,7 @@ process.on("message", async (m: WorkerRequest) => {
       while (closed - before < open.length && Date.now() < deadline) await Bun.sleep(50);
       sockets = [];
       groups = [];
+      tracked = [];
       perSocket = new Int32Array(0);
       lastUs = new Float64Array(0);
       closed = 0;

@@ -33,26 +33,25 @@ export function createConsumerService<T>(opts: {
         signal,
         maxBatch: opts.maxBatch,
         handle: async (batch) => {
+          // Decoding is synchronous; only poison records (rare) cost a round trip, in offset order.
           const items: Decoded<T>[] = [];
+          let poison: { record: EventRecord; reason: string }[] | undefined;
           for (const record of batch.records) {
-            const value = await decodeOrDeadLetter(opts.events, record, opts.decode, log);
-            if (value !== undefined) items.push({ value, record });
+            try {
+              items.push({ value: opts.decode(record.value), record });
+            } catch (err) {
+              if (!(err instanceof PoisonEventError)) throw err;
+              (poison ??= []).push({ record, reason: err.message });
+            }
+          }
+          for (const { record, reason } of poison ?? []) {
+            log.warn("poison event sent to dead-letter topic", { topic: record.topic, partition: record.partition, offset: record.offset, reason });
+            await opts.events.deadLetter(record, reason);
           }
           if (items.length > 0) await opts.process(items, batch);
         },
       }),
   };
-}
-
-async function decodeOrDeadLetter<T>(events: EventLog, record: EventRecord, decode: (v: Uint8Array) => T, log: Logger) {
-  try {
-    return decode(record.value);
-  } catch (err) {
-    if (!(err instanceof PoisonEventError)) throw err;
-    log.warn("poison event sent to dead-letter topic", { topic: record.topic, partition: record.partition, offset: record.offset, reason: err.message });
-    await events.deadLetter(record, err.message);
-    return undefined;
-  }
 }
 
 /** Groups items by a key, keeping first-seen order of keys and of items within a key. */

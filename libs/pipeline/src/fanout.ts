@@ -17,6 +17,11 @@ import { routeMessage } from "./routing.ts";
  * `connector.<channel>.outbound.v1` per external recipient, `chat.notification.push.v1` for
  * recipients with no live session, and every member's inbox. Idempotent in effect: redelivered
  * events re-publish frames that clients drop by seq/message id, and rewrite the same inbox rows.
+ *
+ * Per batch: members of every conversation and the identities they need are looked up at once,
+ * live frames are published in seq order before anything else is awaited, then inboxes and
+ * outbound records are written while the presence of every recipient is read (once per batch,
+ * concurrently); push records for the offline ones follow.
  */
 export function createFanoutService(deps: {
   events: EventLog;
@@ -27,6 +32,7 @@ export function createFanoutService(deps: {
   ephemeral: Ephemeral;
   log: Logger;
   group?: string;
+  maxBatch?: number;
 }): Service {
   return createConsumerService<StoredMessage>({
     name: "fanout",
@@ -35,46 +41,56 @@ export function createFanoutService(deps: {
     topics: [TOPICS.messageStored],
     decode: decodeMessageStored,
     log: deps.log,
+    maxBatch: deps.maxBatch ?? 2000,
     process: async (decoded) => {
-      const messages = decoded.map((d) => d.value);
+      const groups = [...groupBy(decoded.map((d) => d.value), (m) => m.conversationId)];
+      const memberIds = (await Promise.all(groups.map(([c]) => deps.members.members(c)))).map((list) => list.map((m) => m.userId));
+      const external = new Set<string>();
+      groups.forEach(([, list], i) => {
+        if (list.some((m) => m.targetChannels.some((c) => c !== "delivery"))) for (const u of memberIds[i] ?? []) external.add(u);
+      });
+      const identities = external.size > 0 ? await deps.metadata.identitiesOf([...external]) : [];
+      const identitiesOf = groupBy(identities, (idn) => idn.userId);
+
       const outbound = new Map<string, { key: string; value: Uint8Array }[]>();
-      const push: { key: string; value: Uint8Array }[] = [];
       const inbox: { userId: string; message: StoredMessage }[] = [];
-      const online = new Map<string, Promise<boolean>>();
-      const isOnline = (userId: string) => {
-        let p = online.get(userId);
-        if (!p) online.set(userId, (p = deps.ephemeral.members(presenceKey(userId)).then((m) => m.length > 0)));
-        return p;
-      };
-      for (const [conversationId, list] of groupBy(messages, (m) => m.conversationId)) {
-        const members = (await deps.members.members(conversationId)).map((m) => m.userId);
-        const needsIdentities = list.some((m) => m.targetChannels.some((c) => c !== "delivery"));
-        const identities = needsIdentities ? await deps.metadata.identitiesOf(members) : [];
+      const pushFor: { message: StoredMessage; recipients: string[] }[] = [];
+      groups.forEach(([conversationId, list], i) => {
+        const members = memberIds[i] ?? [];
+        const known = list.some((m) => m.targetChannels.some((c) => c !== "delivery")) ? members.flatMap((u) => identitiesOf.get(u) ?? []) : [];
         for (const m of list) {
-          const routes = routeMessage(m, members, identities);
+          const routes = routeMessage(m, members, known);
           for (const userId of members) inbox.push({ userId, message: m });
           if (routes.delivery) {
-            deps.bus.publish(
-              subjects.conversation(conversationId),
-              encodeDelivery({ kind: "m", conversationId, seq: m.seq, frame: messageFrame(m) }),
-            );
-            for (const r of routes.recipients)
-              if (!(await isOnline(r))) push.push({ key: r, value: encodePush({ message: m, recipientId: r }) });
+            deps.bus.publish(subjects.conversation(conversationId), encodeDelivery({ kind: "m", conversationId, seq: m.seq, frame: messageFrame(m) }));
+            if (routes.recipients.length > 0) pushFor.push({ message: m, recipients: routes.recipients });
           }
           for (const e of routes.external) {
             const topic = outboundTopic(e.channel);
-            const list = outbound.get(topic) ?? [];
-            list.push({ key: e.recipientId, value: encodeOutbound({ message: m, ...e }) });
-            outbound.set(topic, list);
+            const records = outbound.get(topic) ?? [];
+            records.push({ key: e.recipientId, value: encodeOutbound({ message: m, ...e }) });
+            outbound.set(topic, records);
           }
         }
-      }
-      await Promise.all([
+      });
+
+      // What does not depend on presence starts now; all of it is awaited before the batch completes.
+      const started = [
         deps.messages.appendInbox(inbox),
-        push.length > 0 ? deps.events.append(TOPICS.notificationPush, push) : undefined,
+        deps.bus.flush(),
         ...[...outbound].map(([topic, records]) => deps.events.append(topic, records)),
-      ]);
-      await deps.bus.flush();
+      ];
+      for (const p of started) p.catch(() => {}); // rejections surface through Promise.all below
+      // Presence of each recipient once per batch, all reads in flight together.
+      const recipients = [...new Set(pushFor.flatMap((p) => p.recipients))];
+      const online = new Map<string, boolean>();
+      const pushed = Promise.all(recipients.map(async (r) => online.set(r, (await deps.ephemeral.members(presenceKey(r))).length > 0))).then(() => {
+        const push: { key: string; value: Uint8Array }[] = [];
+        for (const { message, recipients: rs } of pushFor)
+          for (const r of rs) if (!online.get(r)) push.push({ key: r, value: encodePush({ message, recipientId: r }) });
+        return push.length > 0 ? deps.events.append(TOPICS.notificationPush, push) : undefined;
+      });
+      await Promise.all([pushed, ...started]);
     },
   });
 }

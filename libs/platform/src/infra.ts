@@ -31,7 +31,13 @@ export function createInfra(c: PlatformConfig, log: Logger, signal?: AbortSignal
         createEventLog(
           embedded
             ? { backend: "sqlite", path: join(dataDir, "events.sqlite"), synchronous: "full" }
-            : { backend: "kafka", brokers: c.C4A_KAFKA_BROKERS, clientId: c.C4A_INSTANCE_ID ?? "chat4all" },
+            : {
+                backend: "kafka",
+                brokers: c.C4A_KAFKA_BROKERS,
+                clientId: c.C4A_INSTANCE_ID ?? "chat4all",
+                // A worker owns every partition of its topic: handle them all at once (default 4).
+                partitionsConsumedConcurrently: c.C4A_PARTITIONS,
+              },
           { logger: log.child({ component: "event-log" }) },
         ),
       );
@@ -52,6 +58,8 @@ export function createInfra(c: PlatformConfig, log: Logger, signal?: AbortSignal
               contactPoints: c.C4A_CASSANDRA_CONTACT_POINTS,
               localDataCenter: c.C4A_CASSANDRA_DC,
               keyspace: c.C4A_CASSANDRA_KEYSPACE,
+              // A batch touches one partition per conversation/member: send them all at once (the driver coalesces the writes).
+              writeConcurrency: 128,
             },
       );
       await retry("message store", () => store.init());
