@@ -23,6 +23,12 @@ export interface GatewaySettings {
   authRatePerMin: number;
   /** Upload starts (presigned POST or multipart) per user per minute (0 = unlimited; absent = 60). */
   uploadRatePerMin?: number;
+  /**
+   * How long an idempotency key is remembered at the gateway (absent = 900 s): a retry within it gets
+   * the first acceptance back, a reuse for another conversation is refused with 409. Later retries are
+   * still deduplicated by ingest (message ids are sequenced once, forever).
+   */
+  idempotencyTtlSec?: number;
   corsOrigins: string[];
   /** HMAC secrets of the provider webhooks (`X-Hub-Signature-256`); a channel without one rejects every webhook. */
   webhookSecrets?: { whatsapp: string; instagram: string };

@@ -101,6 +101,7 @@ export async function gatewayService(
       sendRatePerMin: c.C4A_SEND_RATE_PER_MIN,
       authRatePerMin: c.C4A_AUTH_RATE_PER_MIN,
       uploadRatePerMin: c.C4A_UPLOAD_RATE_PER_MIN,
+      idempotencyTtlSec: c.C4A_IDEMPOTENCY_TTL_SEC,
       corsOrigins: c.C4A_CORS_ORIGINS,
       webhookSecrets: { whatsapp: c.C4A_WHATSAPP_WEBHOOK_SECRET, instagram: c.C4A_INSTAGRAM_WEBHOOK_SECRET },
       files,

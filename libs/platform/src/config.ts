@@ -46,6 +46,7 @@ export const PlatformEnv = v.pipe(
     C4A_SEND_RATE_PER_MIN: int(600),
     C4A_AUTH_RATE_PER_MIN: int(60),
     C4A_UPLOAD_RATE_PER_MIN: int(60),
+    C4A_IDEMPOTENCY_TTL_SEC: int(900, 1, 7 * 86_400),
     C4A_CORS_ORIGINS: list(""),
     C4A_KAFKA_BROKERS: list("127.0.0.1:59092"),
     C4A_NATS_URL: v.optional(v.string(), "nats://127.0.0.1:54222"),

@@ -7,7 +7,6 @@ import type { createConversationService } from "../conversations/service.ts";
 import { validateAttachments } from "../files/service.ts";
 import type { SendBody, StatusBody } from "./model.ts";
 
-const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 
 /**
  * Messages: accept (membership, validation, idempotency, then the durable append), history with
@@ -53,7 +52,7 @@ export function createMessageService(deps: GatewayDeps, conversations: ReturnTyp
       const now = Date.now();
       const owner = `${b.conversation_id}/${callerId}/${now}`;
       const idemKey = `idem:${b.idempotency_key}`;
-      if (!(await deps.ephemeral.setIfAbsent(idemKey, owner, IDEMPOTENCY_TTL_MS))) {
+      if (!(await deps.ephemeral.setIfAbsent(idemKey, owner, (deps.settings.idempotencyTtlSec ?? 900) * 1000))) {
         const first = (await deps.ephemeral.get(idemKey)) ?? owner;
         const [conv, sender, at] = first.split("/");
         if (conv !== b.conversation_id || sender !== callerId)
