@@ -61,7 +61,12 @@ describe("provider simulator", () => {
     expect(statuses.map((st) => st?.status)).toEqual(["delivered", "read"]);
     for (const st of statuses) expect(st).toMatchObject({ id: sent.body.message_id, recipient_id: "+5533", client_ref: "m1:u1" });
     expect(r.received[0]?.payload?.object).toBe("whatsapp_business_account");
-    const [listed] = await (await fetch(`${s.url}/v1/messages?to=%2B5533`)).json();
+    // The simulator records a webhook's answer once the webhook call returns: wait for both records.
+    let listed: any;
+    await until(async () => {
+      [listed] = await (await fetch(`${s.url}/v1/messages?to=%2B5533`)).json();
+      return listed.statuses.filter((x: any) => x.webhook_status !== undefined && x.webhook_status !== null).length >= 2;
+    });
     expect(listed.statuses.map((x: any) => [x.status, x.webhook_status])).toEqual([["delivered", 200], ["read", 200]]);
     await s.stop();
     await r.stop();
