@@ -132,9 +132,14 @@ export function describeConversationClauses(ctx: ContractContext): void {
   test("metadata: listConversations holds the user's conversations, most recently active first", async () => {
     const { store, sequencer } = ctx.m;
     const [u, other] = [await newUser(store), await newUser(store)];
+    // Activity is ordered by time: space the steps so that no two share a timestamp.
+    const tick = () => Bun.sleep(5);
     const g1 = await newGroup(store, u);
+    await tick();
     const g2 = await newGroup(store, other, [u]);
+    await tick();
     const g3 = await newGroup(store, other);
+    await tick();
     expect((await store.listConversations(u.id)).map((c) => c.id)).toEqual([g2.id, g1.id]);
     await sequencer.allocate(g1.id, [uid(), uid()]);
     const listed = await store.listConversations(u.id);
