@@ -28,6 +28,16 @@ describe("auth", () => {
     for (const junk of ["", "a.b", "a.b.c", "x".repeat(5000)]) await expect(s.verify(junk)).rejects.toMatchObject({ code: "INVALID_TOKEN" });
   });
 
+  test("jwt: a token verified before is still refused once it expires", async () => {
+    const s = createTokenSigner(secret);
+    const t = await s.sign({ sub: "u-1", username: "ana" }, 60);
+    expect((await s.verify(t)).sub).toBe("u-1");
+    expect((await s.verify(t)).sub).toBe("u-1");
+    await expect(s.verify(t, Date.now() + 61_000)).rejects.toMatchObject({ code: "TOKEN_EXPIRED" });
+    const [h, p] = t.split(".");
+    await expect(s.verify(`${h}.${p}.AAAA`)).rejects.toMatchObject({ code: "INVALID_TOKEN" });
+  });
+
   test("jwt: refuses a secret shorter than 32 bytes", () => {
     expect(() => createTokenSigner("short")).toThrow();
   });

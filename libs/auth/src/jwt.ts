@@ -13,6 +13,8 @@ export interface AccessClaims {
 
 const enc = new TextEncoder();
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
+/** Verified tokens remembered per signer (oldest dropped first). */
+const VERIFIED_CACHE_MAX = 10_000;
 const HEADER = b64url(enc.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
 
 /** HS256 signer/verifier for access tokens (WebCrypto, runtime-neutral). */
@@ -28,6 +30,7 @@ export function createTokenSigner(secret: string, issuer = "chat4all"): TokenSig
   if (enc.encode(secret).length < 32) throw new Error("jwt secret must be at least 32 bytes");
   const keyP = crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
   const bad = () => unauthenticated("INVALID_TOKEN", "invalid access token");
+  const verified = new Map<string, AccessClaims>();
   return {
     async sign(claims, ttlSec, nowMs = Date.now()) {
       const iat = Math.floor(nowMs / 1000);
@@ -38,6 +41,12 @@ export function createTokenSigner(secret: string, issuer = "chat4all"): TokenSig
     },
     async verify(token, nowMs = Date.now()) {
       if (typeof token !== "string" || token.length > 4096) throw bad();
+      // A token string verified before verifies the same way until it expires: skip the HMAC.
+      const hit = verified.get(token);
+      if (hit) {
+        if (hit.exp * 1000 > nowMs) return hit;
+        verified.delete(token);
+      }
       const parts = token.split(".");
       if (parts.length !== 3) throw bad();
       const [h, p, s] = parts as [string, string, string];
@@ -56,6 +65,8 @@ export function createTokenSigner(secret: string, issuer = "chat4all"): TokenSig
       if (typeof claims.sub !== "string" || typeof claims.username !== "string" || typeof claims.exp !== "number" || claims.iss !== issuer)
         throw bad();
       if (claims.exp * 1000 <= nowMs) throw unauthenticated("TOKEN_EXPIRED", "access token expired");
+      if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value as string);
+      verified.set(token, claims as AccessClaims);
       return claims as AccessClaims;
     },
   };
