@@ -6,6 +6,7 @@ import { createUploadSweeper } from "@chat4all/gateway";
 import { createLogger } from "@chat4all/kernel";
 import { createHttpTransport, createMetadataClient } from "@chat4all/rpc";
 import { call, newUser } from "../support/client.ts";
+import { bytes, sha, upload } from "../support/files.ts";
 
 for (const v of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]) delete process.env[v];
 
@@ -40,30 +41,12 @@ beforeAll(async () => {
   conversationId = conv.body.conversation_id;
 }, 60_000);
 
-function bytes(n: number, seed = 1): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(n);
-  let x = seed * 2654435761;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-const sha = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
 
 const presign = (base: string, u: User, filename: string, content_type: string, size_bytes: number) =>
   call(base, "POST", "/v1/files/presigned-url", { token: u.token, body: { filename, content_type, size_bytes } });
 const startMultipart = (base: string, u: User, filename: string, content_type: string, size_bytes: number) =>
   call(base, "POST", "/v1/files/multipart", { token: u.token, body: { filename, content_type, size_bytes } });
 
-async function upload(presigned: { upload_url: string; fields: Record<string, string> }, body: Uint8Array<ArrayBuffer>, override: Record<string, string> = {}) {
-  const form = new FormData();
-  for (const [k, v] of Object.entries({ ...presigned.fields, ...override })) form.append(k, v);
-  form.append("file", new Blob([body]), "upload.bin");
-  const res = await fetch(presigned.upload_url, { method: "POST", body: form });
-  await res.arrayBuffer();
-  return res.status;
-}
 
 const sendFile = (base: string, u: User, conv: string, attachments: Record<string, unknown>) =>
   call(base, "POST", "/v1/messages", { token: u.token, body: { idempotency_key: crypto.randomUUID(), conversation_id: conv, message_type: "file", content: "", attachments } });

@@ -2,6 +2,7 @@
 // signed URLs the gateway hands out (served by the gateway's own file store), attachments, views.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, eventually, newUser } from "../support/client.ts";
+import { bytes, sha, upload } from "../support/files.ts";
 import { type Platform, removeData, startEmbedded } from "../support/embedded.ts";
 
 type User = Awaited<ReturnType<typeof newUser>>;
@@ -32,30 +33,11 @@ afterAll(async () => {
   removeData(p.dataDir);
 });
 
-function bytes(n: number, seed = 1): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(n);
-  let x = seed * 2654435761;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-const sha = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
 
 /** Asks for a presigned POST. */
 const presign = (u: User, filename: string, content_type: string, size_bytes: number) =>
   call(p.url, "POST", "/v1/files/presigned-url", { token: u.token, body: { filename, content_type, size_bytes } });
 
-/** A browser-style upload: the presigned fields (optionally overridden) first, then the file. */
-async function upload(presigned: { upload_url: string; fields: Record<string, string> }, body: Uint8Array<ArrayBuffer>, override: Record<string, string> = {}) {
-  const form = new FormData();
-  for (const [k, v] of Object.entries({ ...presigned.fields, ...override })) form.append(k, v);
-  form.append("file", new Blob([body]), "upload.bin");
-  const res = await fetch(presigned.upload_url, { method: "POST", body: form });
-  await res.arrayBuffer();
-  return res.status;
-}
 
 /** Sends a file message; returns the response. */
 const sendFile = (u: User, conv: string, attachments: Record<string, unknown>, message_type = "file") =>

@@ -9,6 +9,7 @@ import {
   gatewayService,
   loadConfig,
   metadataInProcess,
+  openCore,
   startSimulators,
   usesDevSecret,
   workerServices,
@@ -23,13 +24,7 @@ const infra = createInfra(config, log);
 const closer = createCloser(log);
 const local = await infra.metadataLocal();
 closer.add("metadata", local.store);
-const core = {
-  events: closer.add("event log", await infra.eventLog()),
-  bus: closer.add("bus", await infra.bus()),
-  messages: closer.add("message store", await infra.messageStore()),
-  metadata: metadataInProcess(local),
-};
-closer.add("ephemeral", await infra.ephemeral());
+const core = await openCore(infra, closer, metadataInProcess(local));
 let gatewayUrl: string | undefined;
 const simulators = startSimulators(config, log, () => gatewayUrl);
 const gateway = await gatewayService(config, infra, core, log, {
