@@ -2,7 +2,7 @@ import { type Admin, type EachBatchPayload, Kafka, type KafkaMessage, type LogEn
 import { type Logger, sleep } from "@chat4all/kernel";
 import type { AppendRecord, ConsumeOptions, EventBatch, EventLog, EventRecord, TopicSpec } from "./event-log.ts";
 import { partitionFor } from "./partitioner.ts";
-import { checkAppend, checkTopics, dlqRecord, retryDelay } from "./shared.ts";
+import { checkAppend, checkTopics, dlqRecord, keepConsuming, retryDelay } from "./shared.ts";
 
 /** Options of the Kafka event log. */
 export interface KafkaEventLogOptions {
@@ -225,11 +225,26 @@ export class KafkaEventLog implements EventLog {
     return run;
   }
 
+  /**
+   * Runs a group member until `signal` aborts. A broker that goes away and comes back must not
+   * stop consumption: kafkajs restarts its consumer only after some errors (a group coordinator not
+   * found while the broker reloads its offsets, for one, is fatal to it), so every crash it does not
+   * recover from, and every failed (re)connect, starts a fresh member after a backoff. Nothing is
+   * lost or skipped: offsets are committed only after the handler, so the new member resumes there.
+   */
   async #consume(opts: ConsumeOptions): Promise<void> {
     this.#assertOpen();
     await Promise.all(opts.topics.map((t) => this.#partitionCount(t)));
     const signal = AbortSignal.any([opts.signal, this.#stop.signal]);
-    if (signal.aborted) return;
+    await keepConsuming(() => this.#member(opts, signal), signal, (err, attempt, delayMs) =>
+      this.#opts.logger?.warn("event log: consumer stopped; starting a new one", {
+        group: opts.group, topics: opts.topics, attempt, delayMs: Math.round(delayMs), error: err instanceof Error ? err : String(err),
+      }),
+    );
+  }
+
+  /** One group member: resolves when `signal` aborts, rejects when it crashes for good. */
+  async #member(opts: ConsumeOptions, signal: AbortSignal): Promise<void> {
     const o = this.#opts;
     const consumer = this.#kafka.consumer({
       groupId: opts.group,
@@ -241,19 +256,26 @@ export class KafkaEventLog implements EventLog {
     });
     let crashed: (err: unknown) => void = () => {};
     const crash = new Promise<never>((_, reject) => (crashed = reject));
+    crash.catch(() => {});
     consumer.on(consumer.events.CRASH, (e) => {
       if (!e.payload.restart) crashed(new Error(`kafka: consumer ${opts.group} crashed`, { cause: e.payload.error }));
     });
+    const aborted = new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener("abort", () => r(), { once: true })));
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 4,
-        eachBatch: (payload) => this.#eachBatch(opts, payload, signal),
-      });
-      await Promise.race([new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener("abort", () => r(), { once: true }))), crash]);
+      await Promise.race([
+        (async () => {
+          await consumer.connect();
+          await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
+          await consumer.run({
+            autoCommit: false,
+            eachBatchAutoResolve: false,
+            partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 4,
+            eachBatch: (payload) => this.#eachBatch(opts, payload, signal),
+          });
+        })(),
+        crash,
+      ]);
+      await Promise.race([aborted, crash]);
     } catch (cause) {
       throw new Error(`kafka: consume ${opts.topics.join(", ")} as ${opts.group}`, { cause });
     } finally {

@@ -1,4 +1,5 @@
 /** Checks and helpers shared by the EventLog adapters. */
+import { sleep } from "@chat4all/kernel";
 import type { AppendRecord, EventRecord, TopicSpec } from "./event-log.ts";
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -45,4 +46,36 @@ export function dlqRecord(record: EventRecord, reason: string): AppendRecord {
 export function retryDelay(attempt: number, baseMs = 100, maxMs = 5_000): number {
   const d = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 16));
   return d * (0.75 + Math.random() / 4);
+}
+
+/** Backoff of `keepConsuming`: first delay, cap, and how long a member must run for the backoff to start over. */
+export interface RestartPolicy {
+  baseMs: number;
+  maxMs: number;
+  resetAfterMs: number;
+}
+
+/**
+ * Runs `member` (one consumer-group member) until `signal` aborts, starting a new one after a
+ * backoff whenever it fails: a worker outlives any outage of its broker. `onRestart` hears each
+ * failure with the delay before the next start.
+ */
+export async function keepConsuming(
+  member: () => Promise<void>,
+  signal: AbortSignal,
+  onRestart: (err: unknown, attempt: number, delayMs: number) => void,
+  policy: RestartPolicy = { baseMs: 500, maxMs: 10_000, resetAfterMs: 60_000 },
+): Promise<void> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    const started = Date.now();
+    try {
+      await member();
+    } catch (err) {
+      if (signal.aborted) return;
+      if (Date.now() - started >= policy.resetAfterMs) attempt = 1;
+      const delay = retryDelay(attempt, policy.baseMs, policy.maxMs);
+      onRestart(err, attempt, delay);
+      await sleep(delay, signal);
+    }
+  }
 }

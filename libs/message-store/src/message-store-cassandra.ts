@@ -1,5 +1,5 @@
 import type { Receipt, StoredMessage } from "@chat4all/kernel";
-import { Client, types } from "cassandra-driver";
+import { Client, policies, types } from "cassandra-driver";
 import { checkKeyspaceName, migrateCassandra } from "./cassandra-schema.ts";
 import { mapLimit, messageFromRow, messageParams, num } from "./cassandra-rows.ts";
 import type { HistoryQuery, InboxEntry, MessageStore } from "./message-store.ts";
@@ -42,6 +42,9 @@ export function createCassandraMessageStore(config: CassandraMessageStoreConfig)
     localDataCenter: config.localDataCenter,
     credentials: config.username ? { username: config.username, password: config.password ?? "" } : undefined,
     queryOptions: { prepare: true, consistency: types.consistencies.localQuorum },
+    // A node that restarts is retried every few seconds, not after the driver's default backoff
+    // (which grows to ten minutes and left writes failing long after the node was back).
+    policies: { reconnection: new policies.reconnection.ExponentialReconnectionPolicy(500, 5_000, true) },
   });
   const P = { prepare: true };
   // Hint rows already written by this process (bounded): a hint is immutable once written.
