@@ -1,6 +1,9 @@
 // Real-time across gateway instances: devices of one user on both instances, reconnect storms
 // with RESUME, and sockets killed in the middle of a replay.
 import { describe, expect, test } from "bun:test";
+import { subjects } from "@chat4all/bus";
+import { encodeDelivery } from "@chat4all/pipeline";
+import { connect } from "nats";
 import { call, eventually, newUser, openSocket } from "../support/client.ts";
 
 const A = process.env.C4A_GATEWAY_A ?? "http://127.0.0.1:3000";
@@ -33,8 +36,13 @@ describe("realtime across instances", () => {
     const owner = await newUser(A, "storm");
     const members = await Promise.all(Array.from({ length: 20 }, (_, i) => newUser(i % 2 ? A : B, "storm")));
     const conversationId = await group(owner, members);
+    // The "before" traffic is fully delivered first (an observer socket saw its last message): a
+    // socket opened while fanout still publishes it would get those frames live AND replayed, as it
+    // asked from an older position.
+    const observer = await openSocket(B, members[0]!.token);
     for (let i = 0; i < 60; i++) await send(owner, conversationId, `before ${i}`, i % 2 ? A : B);
-    await eventually(async () => (await call(A, "GET", `/v1/conversations/${conversationId}`, { token: owner.token })).body.last_sequence_number >= 60, 20_000);
+    await observer.next((f) => f.type === "MESSAGE" && f.sequence_number === 60, 30_000);
+    observer.close();
     // 100 sockets (5 devices per member) reconnect at once, each from a different last-seen position.
     const clients = await Promise.all(
       Array.from({ length: 100 }, async (_, i) => {
@@ -75,4 +83,36 @@ describe("realtime across instances", () => {
     expect((await call(B, "GET", "/ready")).status).toBe(200);
     ws.close();
   }, 120_000);
+
+  test("cluster: live frames that fanout publishes after a replay already sent them from the store are not repeated", async () => {
+    const owner = await newUser(A, "lag");
+    const reader = await newUser(B, "lag");
+    const conversationId = await group(owner, [reader]);
+    for (let i = 1; i <= 3; i++) await send(owner, conversationId, `m${i}`);
+    await eventually(async () => (await call(A, "GET", `/v1/conversations/${conversationId}`, { token: owner.token })).body.last_sequence_number >= 3, 20_000);
+    const ws = await openSocket(B, reader.token);
+    ws.send({ type: "RESUME", positions: { [conversationId]: 0 } });
+    expect(await ws.next((f) => f.type === "RESUMED", 15_000)).toMatchObject({ from_sequence: 0, to_sequence: 3 });
+    // Fanout running behind the store: the live frames of seqs 2 and 3 reach the Bus only now.
+    const nc = await connect({ servers: process.env.C4A_NATS_URL?.split(",") });
+    try {
+      for (const seq of [2, 3]) {
+        const frame = JSON.stringify({ type: "MESSAGE", conversation_id: conversationId, sequence_number: seq, content: `late ${seq}` });
+        nc.publish(subjects.conversation(conversationId), encodeDelivery({ kind: "m", conversationId, seq, frame }));
+      }
+      await nc.flush();
+      await send(owner, conversationId, "m4");
+      await ws.next((f) => f.type === "MESSAGE" && f.sequence_number === 4, 15_000);
+      // From the first newer frame on, the socket is back on native delivery: the next message arrives once.
+      await send(owner, conversationId, "m5");
+      await ws.next((f) => f.type === "MESSAGE" && f.sequence_number === 5, 15_000);
+      await Bun.sleep(300);
+      const got = ws.frames.filter((f) => f.type === "MESSAGE");
+      expect(got.map((f) => f.sequence_number)).toEqual([1, 2, 3, 4, 5]);
+      expect(got.map((f) => f.content)).toEqual(["m1", "m2", "m3", "m4", "m5"]);
+    } finally {
+      await nc.close();
+      ws.close();
+    }
+  }, 60_000);
 });

@@ -12,7 +12,7 @@ export {
   httpStatusOf,
   isDomainError,
 } from "./errors.ts";
-export { type Service, runServices, sleep, withRetry, createLimiter } from "./service.ts";
+export { type Service, runServices, sleep, withRetry, createLimiter, singleFlight } from "./service.ts";
 export { type Logger, type LogLevel, createLogger } from "./log.ts";
 export {
   type MessageType,

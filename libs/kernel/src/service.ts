@@ -100,3 +100,20 @@ export function createLimiter(max: number) {
     }
   };
 }
+
+/**
+ * Shares one in-flight call per key: callers asking for a key whose call is still running get that
+ * call's promise instead of starting another (a reconnect storm reads each conversation once, not
+ * once per socket). Nothing is kept once the call settles, so no result outlives its read.
+ */
+export function singleFlight<A extends unknown[], V>(keyOf: (...args: A) => string, fn: (...args: A) => Promise<V>): (...args: A) => Promise<V> {
+  const inflight = new Map<string, Promise<V>>();
+  return (...args) => {
+    const key = keyOf(...args);
+    const running = inflight.get(key);
+    if (running) return running;
+    const p = fn(...args).finally(() => inflight.delete(key));
+    inflight.set(key, p);
+    return p;
+  };
+}

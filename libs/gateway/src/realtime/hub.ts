@@ -1,5 +1,5 @@
 import { subjects } from "@chat4all/bus";
-import { type DomainError, createLimiter, isDomainError } from "@chat4all/kernel";
+import { type DomainError, createLimiter, isDomainError, singleFlight } from "@chat4all/kernel";
 import { type Delivery, decodeDelivery, decodeMembershipChange, encodeDelivery, presenceKey } from "@chat4all/pipeline";
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import * as v from "valibot";
@@ -14,7 +14,10 @@ import { replayConversation } from "./replay.ts";
 export interface Conn {
   id: number;
   userId: string;
-  /** Set when the upgrade carried no valid token: the socket is closed with 1008 on open. */
+  /**
+   * Set when the upgrade could not be completed: the socket is closed on open, with 1008 when the
+   * token was refused and 1013 (try again later) when a dependency failed.
+   */
   authError?: string;
   /** Conversations whose live messages this socket receives. */
   convs: string[];
@@ -24,6 +27,12 @@ export interface Conn {
   interactive: boolean;
   badFrames: number;
   lastTypingAt: number;
+  /**
+   * Conversations whose replay is done but whose live stream has not yet passed the last seq the
+   * replay sent (the store runs ahead of fanout): their live frames go out one by one, those at or
+   * below that seq dropped, until the first newer one switches the socket back to native delivery.
+   */
+  tailing?: Map<string, number>;
   /** Highest seq a completed replay sent, per conversation: a repeated RESUME never re-sends it. */
   replayedUpTo?: Map<string, number>;
   /** Frames are handled one after another, in arrival order: replies keep the order of requests. */
@@ -42,7 +51,9 @@ const SLOW_CONSUMER_BYTES = 1024 * 1024;
 const BACKPRESSURE_LIMIT = 2 * 1024 * 1024;
 
 /** Close codes of the protocol (docs/websocket-protocol.md). */
-export const CloseCodes = { policy: 1008, tooBig: 1009, restart: 1012, slowConsumer: 4008 } as const;
+export const CloseCodes = { policy: 1008, tooBig: 1009, restart: 1012, tryAgainLater: 1013, slowConsumer: 4008 } as const;
+/** `Conn.authError` of an upgrade that failed on a dependency rather than on the token. */
+const UNAVAILABLE = "UNAVAILABLE";
 
 /**
  * The WebSocket hub of one gateway instance: authenticates upgrades, subscribes the Bus subjects of
@@ -54,6 +65,20 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
   const instance = deps.settings.instanceId;
   let server: Server<Conn> | undefined;
   const replayLimit = createLimiter(REPLAY_READS_MAX);
+  // Sockets resuming one conversation from one position share its history read (a reconnect storm
+  // brings every device of every member back at once, mostly from the same seq).
+  const historyPage = singleFlight(
+    (conversationId: string, after: number, limit: number) => `${conversationId}\n${after}\n${limit}`,
+    (conversationId: string, after: number, limit: number) =>
+      replayLimit(() => deps.messages.listMessages(conversationId, { afterSeq: after, limit, order: "asc" })),
+  );
+  // Devices of one user connecting together share the conversation list (one RPC, not one per socket).
+  const conversationsOf = singleFlight((userId: string) => userId, (userId: string) => deps.metadata.listConversations(userId));
+  // Presence of users with no socket here, asked by many RESUMEs at once: one Ephemeral read each.
+  const isOnlineElsewhere = singleFlight(
+    (userId: string) => userId,
+    (userId: string) => deps.ephemeral.members(presenceKey(userId)).then((m) => m.length > 0, () => false),
+  );
   const framesIn = deps.metrics?.counter("ws_frames_in_total", "Client frames by type.");
   const liveMessages = deps.metrics?.counter("live_messages_total", "Live message frames handed to local sockets (per conversation, once per instance).");
   let nextId = 1;
@@ -89,7 +114,11 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
       liveMessages?.();
       server?.publish(topic(conversationId), d.frame);
       for (const vs of registry.virtualSubscribers(topic(conversationId)) ?? []) send(vs, d.frame);
-      for (const ws of conns) ws.data.resuming?.get(conversationId)?.push(d);
+      for (const ws of conns) {
+        const buffer = ws.data.resuming?.get(conversationId);
+        if (buffer) buffer.push(d);
+        else if (ws.data.tailing?.has(conversationId)) deliverAfterReplay(ws, conversationId, d);
+      }
       return;
     }
     for (const ws of conns) if (ws.data.interactive && ws.data.userId !== d.from) send(ws, d.frame);
@@ -179,44 +208,70 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
       registry.join(ws, conversationId);
       wanted.push([conversationId, position]);
     }
-    for (const [conversationId, position] of wanted) {
-      if (ws.readyState !== 1) return;
-      try {
-        await replayConversation({
-          conversationId,
-          from: position,
-          userId: conn.userId,
-          // Bounded across the instance: a reconnect storm queues here instead of overrunning the store.
-          load: (after, limit) => replayLimit(() => deps.messages.listMessages(conversationId, { afterSeq: after, limit, order: "asc" })),
-          render: (list) => messages.render(conversationId, conn.userId, list),
-          takeBuffered: () => {
-            const buf = conn.resuming?.get(conversationId) ?? [];
-            conn.resuming?.set(conversationId, []);
-            return buf;
-          },
-          send: (frame) => send(ws, frame),
-          caughtUp: (last) => {
-            (conn.replayedUpTo ??= new Map()).set(conversationId, last);
-            endReplay(ws, conversationId);
-            if (ws.readyState === 1 && conn.convs.includes(conversationId))
-              send(ws, JSON.stringify({ type: "RESUMED", conversation_id: conversationId, from_sequence: position, to_sequence: last }));
-          },
-        });
-      } catch (err) {
-        // The replay failed (the store is unreachable, …): back to live delivery, and the client may RESUME again.
-        endReplay(ws, conversationId);
-        log.warn("replay failed", { conversationId, err });
-        if (ws.readyState === 1) send(ws, errorFrame("RESUME_FAILED", `replay of ${conversationId} failed; send RESUME again`, conversationId));
-      }
-    }
+    // Conversations replay side by side (each in its own seq order; the instance-wide read limiter
+    // keeps the store's load bounded): a device with many conversations catches up in one round.
+    await Promise.all(wanted.map(([conversationId, position]) => replayOne(ws, conversationId, position)));
     if (ws.readyState === 1 && wanted.length > 0) await presenceSnapshot(ws, wanted.map(([c]) => c));
   }
 
-  /** Ends a replay of a conversation on a socket: live delivery resumes from here on. */
-  function endReplay(ws: Ws, conversationId: string) {
+  /** Replays one conversation to a socket that RESUMEd it; a failure leaves it live and answers RESUME_FAILED. */
+  async function replayOne(ws: Ws, conversationId: string, position: number) {
+    const conn = ws.data;
+    if (ws.readyState !== 1) return;
+    try {
+      await replayConversation({
+        conversationId,
+        from: position,
+        userId: conn.userId,
+        // Bounded across the instance: a reconnect storm queues here instead of overrunning the store.
+        load: (after, limit) => historyPage(conversationId, after, limit),
+        render: (list) => messages.render(conversationId, conn.userId, list),
+        takeBuffered: () => {
+          const buf = conn.resuming?.get(conversationId) ?? [];
+          conn.resuming?.set(conversationId, []);
+          return buf;
+        },
+        send: (frame) => send(ws, frame),
+        caughtUp: (last) => {
+          (conn.replayedUpTo ??= new Map()).set(conversationId, last);
+          // Tail the live stream only past what the store gave (a position ahead of the store goes live at once).
+          endReplay(ws, conversationId, last > position ? last : undefined);
+          if (ws.readyState === 1 && conn.convs.includes(conversationId))
+            send(ws, JSON.stringify({ type: "RESUMED", conversation_id: conversationId, from_sequence: position, to_sequence: last }));
+        },
+      });
+    } catch (err) {
+      // The replay failed (the store is unreachable, …): back to live delivery, and the client may RESUME again.
+      endReplay(ws, conversationId);
+      log.warn("replay failed", { conversationId, err });
+      if (ws.readyState === 1) send(ws, errorFrame("RESUME_FAILED", `replay of ${conversationId} failed; send RESUME again`, conversationId));
+    }
+  }
+
+  /**
+   * Ends a replay of a conversation on a socket. After a complete replay up to `last`, live frames
+   * the store already gave it may still be on their way from fanout: the socket tails the live
+   * stream (see `Conn.tailing`) until it passes `last`. After a failed replay it goes live at once.
+   */
+  function endReplay(ws: Ws, conversationId: string, last?: number) {
     const conn = ws.data;
     conn.resuming?.delete(conversationId);
     if (conn.resuming?.size === 0) conn.resuming = undefined;
+    conn.tailing?.delete(conversationId);
+    if (ws.readyState !== 1 || !conn.convs.includes(conversationId)) return;
+    if (last === undefined) ws.subscribe(topic(conversationId));
+    else (conn.tailing ??= new Map()).set(conversationId, last);
+  }
+
+  /** A live message for a socket tailing a conversation after its replay. */
+  function deliverAfterReplay(ws: Ws, conversationId: string, d: Delivery) {
+    const conn = ws.data;
+    if (d.seq <= (conn.tailing?.get(conversationId) ?? 0)) return; // the replay sent it already
+    conn.tailing?.delete(conversationId);
+    if (conn.tailing?.size === 0) conn.tailing = undefined;
+    send(ws, d.frame);
+    // Live frames of a conversation arrive in seq order: every later one is newer, so native
+    // delivery takes over (this frame was published before the subscription: no repeat).
     if (ws.readyState === 1 && conn.convs.includes(conversationId)) ws.subscribe(topic(conversationId));
   }
 
@@ -228,7 +283,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
       if (others.size >= PRESENCE_SNAPSHOT_MAX) break;
     }
     const ids = [...others].slice(0, PRESENCE_SNAPSHOT_MAX);
-    const online = await Promise.all(ids.map((id) => deps.ephemeral.members(presenceKey(id)).then((m) => m.length > 0, () => false)));
+    const online = await Promise.all(ids.map((id) => (registry.userSockets(id)?.size ? true : isOnlineElsewhere(id))));
     ids.forEach((id, i) => {
       if (online[i] && ws.readyState === 1) send(ws, JSON.stringify({ type: "PRESENCE", user_id: id, online: true }));
     });
@@ -243,7 +298,12 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     perMessageDeflate: false,
     open(ws) {
       if (ws.data.authError || !accepting) {
-        const [code, reason] = ws.data.authError ? [CloseCodes.policy, ws.data.authError] : [CloseCodes.restart, "server restarting"];
+        const { authError } = ws.data;
+        const [code, reason] = !authError
+          ? [CloseCodes.restart, "server restarting"]
+          : authError === UNAVAILABLE
+            ? [CloseCodes.tryAgainLater, "service unavailable, reconnect"]
+            : [CloseCodes.policy, authError];
         ws.data.authError ??= "RESTARTING"; // never registered: `close` skips the bookkeeping
         ws.close(code, reason);
         return;
@@ -315,7 +375,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
       if (!accepting) throw new Error("gateway is draining");
       const data: Conn = { id: nextId++, userId, convs: [], interactive: true, badFrames: 0, lastTypingAt: 0 };
       registry.ensureUser(userId);
-      for (const c of await deps.metadata.listConversations(userId)) {
+      for (const c of await conversationsOf(userId)) {
         registry.ensureConversation(c.id);
         data.convs.push(registry.canonicalConversation(c.id));
       }
@@ -338,20 +398,27 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     async upgrade(req: Request, s: Server<Conn>): Promise<Response | undefined> {
       const token = new URL(req.url).searchParams.get("token");
       const data: Conn = { id: nextId++, userId: "", convs: [], interactive: false, badFrames: 0, lastTypingAt: 0 };
+      let userId: string | undefined;
       try {
-        const caller = await authenticate(deps.signer, token ? `Bearer ${token}` : null);
-        const convs = await deps.metadata.listConversations(caller.userId);
-        // Subscribe ahead; `open` reuses these subscriptions. Ids are the registry's own strings (one copy per instance).
-        registry.ensureUser(caller.userId);
-        data.userId = registry.canonicalUser(caller.userId);
-        for (const c of convs) {
-          registry.ensureConversation(c.id);
-          if (!data.convs.includes(c.id)) data.convs.push(registry.canonicalConversation(c.id));
-        }
-        await bus.flush();
+        userId = (await authenticate(deps.signer, token ? `Bearer ${token}` : null)).userId;
       } catch (err) {
-        data.authError = isDomainError(err) ? (err as DomainError).code : "UNAUTHENTICATED";
-        if (!isDomainError(err)) log.warn("websocket upgrade failed", { err });
+        data.authError = isDomainError(err) ? (err as DomainError).code : "UNAUTHENTICATED"; // closed with 1008
+      }
+      if (userId) {
+        try {
+          const convs = await conversationsOf(userId);
+          // Subscribe ahead; `open` reuses these subscriptions. Ids are the registry's own strings (one copy per instance).
+          registry.ensureUser(userId);
+          data.userId = registry.canonicalUser(userId);
+          for (const c of convs) {
+            registry.ensureConversation(c.id);
+            if (!data.convs.includes(c.id)) data.convs.push(registry.canonicalConversation(c.id));
+          }
+          await bus.flush();
+        } catch (err) {
+          data.authError = UNAVAILABLE; // a dependency failed: closed with 1013 so the client reconnects
+          log.warn("websocket upgrade failed", { err });
+        }
       }
       if (s.upgrade(req, { data })) return undefined;
       return new Response(JSON.stringify({ error: { code: "UPGRADE_REQUIRED", message: "expected a WebSocket upgrade" } }), {

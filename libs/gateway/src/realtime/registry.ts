@@ -79,7 +79,7 @@ export function createRegistry(
       if (ws.data.convs.includes(conversationId)) return;
       registry.ensureConversation(conversationId).add(ws);
       ws.data.convs.push(convIds.get(conversationId) ?? conversationId);
-      if (!ws.data.resuming?.has(conversationId)) ws.subscribe(topic(conversationId));
+      if (!ws.data.resuming?.has(conversationId) && !ws.data.tailing?.has(conversationId)) ws.subscribe(topic(conversationId));
     },
     /** Removes a socket from a conversation at once. */
     leave(ws: Ws, conversationId: string) {
@@ -87,6 +87,7 @@ export function createRegistry(
       if (at < 0) return;
       ws.data.convs.splice(at, 1);
       ws.data.resuming?.delete(conversationId);
+      ws.data.tailing?.delete(conversationId);
       try {
         ws.unsubscribe(topic(conversationId));
       } catch {

@@ -1,5 +1,5 @@
 import { TOPICS, encodeMessageCreated, encodeStatusEvent } from "@chat4all/events";
-import { type MessageDraft, type Receipt, type StoredMessage, conflict, invalid } from "@chat4all/kernel";
+import { type MessageDraft, type Receipt, type StoredMessage, conflict, invalid, singleFlight } from "@chat4all/kernel";
 import { type MessageItem, toMessageItem } from "@chat4all/pipeline";
 import type { GatewayDeps } from "../../deps.ts";
 import { createRateLimiter } from "../../http/rate-limit.ts";
@@ -7,13 +7,14 @@ import type { createConversationService } from "../conversations/service.ts";
 import { validateAttachments } from "../files/service.ts";
 import type { SendBody, StatusBody } from "./model.ts";
 
-
 /**
  * Messages: accept (membership, validation, idempotency, then the durable append), history with
  * each message's status as the caller sees it, receipts, and the per-user inbox.
  */
 export function createMessageService(deps: GatewayDeps, conversations: ReturnType<typeof createConversationService>) {
   const limitSends = createRateLimiter(deps.ephemeral, "send", deps.settings.sendRatePerMin);
+  // Renders of one conversation at the same moment (every device resuming it) share one receipts read.
+  const receiptsOf = singleFlight((conversationId: string) => conversationId, (conversationId: string) => deps.messages.getReceipts(conversationId));
 
   /** Status of `m` for `callerId`: the sender sees the furthest state every recipient reached. */
   function statusFor(m: StoredMessage, callerId: string, receipts: Receipt[], memberIds: string[]): string {
@@ -34,7 +35,7 @@ export function createMessageService(deps: GatewayDeps, conversations: ReturnTyp
   /** Renders stored messages as API items with the caller's view of their status. */
   async function render(conversationId: string, callerId: string, list: StoredMessage[]): Promise<MessageItem[]> {
     if (list.length === 0) return [];
-    const [receipts, members] = await Promise.all([deps.messages.getReceipts(conversationId), deps.members.members(conversationId)]);
+    const [receipts, members] = await Promise.all([receiptsOf(conversationId), deps.members.members(conversationId)]);
     const ids = members.map((m) => m.userId);
     return list.map((m) => toMessageItem(m, statusFor(m, callerId, receipts, ids)));
   }
