@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import type { StoredMessage } from "@chat4all/kernel";
 import { describeMessageStoreContract } from "@chat4all/message-store/contract";
-import { CASSANDRA_MIGRATIONS, createCassandraMessageStore, type CassandraMessageStoreConfig } from "@chat4all/message-store";
+import { CASSANDRA_MIGRATIONS, bigintKey, createCassandraMessageStore, intKey, routingKey, textKey, type CassandraMessageStoreConfig } from "@chat4all/message-store";
 import { Client } from "cassandra-driver";
 
 function env(name: string): string {
@@ -16,7 +16,7 @@ const base = {
 };
 // One keyspace per run (and per purpose); all are dropped at the end.
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const keyspaces = { contract: `c4a_test_${run}`, fresh: `c4a_test_${run}_b` };
+const keyspaces = { contract: `c4a_test_${run}`, fresh: `c4a_test_${run}_b`, tokens: `c4a_test_${run}_t` };
 const admin = new Client({ ...base });
 afterAll(async () => {
   for (const ks of Object.values(keyspaces)) await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`).catch(() => {});
@@ -100,6 +100,28 @@ describe("cassandra message store", () => {
           `listMessages(limit 50) p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, p99 ${pct(0.99)} ms`,
       );
       expect(writeMs).toBeLessThan(30_000);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
+  test("cassandra: the routing keys batches are grouped by hash to the tokens Cassandra gives the partitions", async () => {
+    const store = createCassandraMessageStore({ ...base, keyspace: keyspaces.tokens, bucketSize: 10 });
+    await store.init();
+    try {
+      const convs = ["c-1", "conversation-ü-2", crypto.randomUUID()];
+      await store.putMessages(convs.flatMap((c) => [msg(c, 3), msg(c, 25)]));
+      await store.appendInbox(convs.map((c) => ({ userId: `user-${c}`, message: msg(c, 3) })));
+      await admin.connect();
+      for (const c of convs) {
+        for (const bucket of [0, 2]) {
+          const rs = await admin.execute(`SELECT token(conversation_id, bucket) AS t FROM ${keyspaces.tokens}.messages WHERE conversation_id = ? AND bucket = ? LIMIT 1`, [c, bucket], { prepare: true });
+          expect(admin.metadata.newToken(routingKey([textKey(c), bigintKey(bucket)])).toString()).toBe(String(rs.first()!.t));
+        }
+        const day = Math.floor(msg(c, 3).createdAt / 86_400_000);
+        const rs = await admin.execute(`SELECT token(user_id, day) AS t FROM ${keyspaces.tokens}.user_inbox WHERE user_id = ? AND day = ? LIMIT 1`, [`user-${c}`, day], { prepare: true });
+        expect(admin.metadata.newToken(routingKey([textKey(`user-${c}`), intKey(day)])).toString()).toBe(String(rs.first()!.t));
+      }
     } finally {
       await store.close();
     }

@@ -4,3 +4,4 @@ export { createSqliteMessageStore, type SqliteMessageStoreConfig } from "./messa
 export { createCassandraMessageStore, type CassandraMessageStoreConfig } from "./message-store-cassandra.ts";
 export { CASSANDRA_MIGRATIONS, type CassandraMigration } from "./cassandra-migrations.ts";
 export { migrateCassandra } from "./cassandra-schema.ts";
+export { bigintKey, intKey, routingKey, textKey } from "./cassandra-batches.ts";

@@ -1,6 +1,7 @@
 import type { Receipt, StoredMessage } from "@chat4all/kernel";
 import { Client, policies, types } from "cassandra-driver";
 import { checkKeyspaceName, migrateCassandra } from "./cassandra-schema.ts";
+import { type PartitionWrite, type RowWrite, bigintKey, estimateBytes, intKey, planBatches, routingKey, textKey } from "./cassandra-batches.ts";
 import { mapLimit, messageFromRow, messageParams, num } from "./cassandra-rows.ts";
 import type { HistoryQuery, InboxEntry, MessageStore } from "./message-store.ts";
 
@@ -23,7 +24,6 @@ export interface CassandraMessageStoreConfig {
 
 const DAY_MS = 86_400_000;
 const HINT_PAGE = 16;
-const BATCH_ROWS = 200;
 const MSG_COLS = "conversation_id, bucket, seq, message_id, sender_id, type, content, attachments, metadata, target_channels, created_at, origin";
 
 /**
@@ -58,28 +58,51 @@ export function createCassandraMessageStore(config: CassandraMessageStoreConfig)
       throw new Error(`cassandra: ${what}`, { cause });
     });
 
-  /** Writes missing hint rows first, so a reader following the hints never misses a stored row. */
-  async function writeHints(table: "message_buckets" | "user_inbox_days", col: "bucket" | "day", keys: Map<string, [string, number]>) {
-    const todo = [...keys].filter(([k]) => !hinted.has(`${table}:${k}`));
-    await mapLimit(todo, concurrency, async ([k, [id, v]]) => {
-      const idCol = table === "message_buckets" ? "conversation_id" : "user_id";
-      await exec(`write ${table}`, `INSERT INTO ${ks}.${table} (${idCol}, ${col}) VALUES (?, ?)`, [id, v]);
-      remember(`${table}:${k}`);
-    });
+  /** Owners of a partition (by its routing key), so only rows the same replicas own share a batch. */
+  function replicasOf(routing: Buffer): string {
+    try {
+      const hosts = client.getReplicas(ks, routing);
+      return hosts && hosts.length > 0 ? hosts.map((h) => h.address).sort().join(",") : "";
+    } catch {
+      return "";
+    }
   }
 
-  /** One unlogged batch per partition (a single mutation: atomic and not subject to batch size limits). */
-  async function writePartitions(what: string, groups: Map<string, { query: string; params: unknown[] }[]>) {
-    const batches = [...groups.values()].flatMap((qs) => {
-      const out: (typeof qs)[] = [];
-      for (let i = 0; i < qs.length; i += BATCH_ROWS) out.push(qs.slice(i, i + BATCH_ROWS));
-      return out;
-    });
-    await mapLimit(batches, concurrency, (b) =>
+  /** Collects row writes per partition. */
+  function partitions() {
+    const byKey = new Map<string, PartitionWrite>();
+    return {
+      add(key: string, routing: () => Buffer[], query: string, params: unknown[]) {
+        let p = byKey.get(key);
+        if (!p) byKey.set(key, (p = { replicas: replicasOf(routingKey(routing())), rows: [] }));
+        p.rows.push({ query, params, bytes: estimateBytes(params) } satisfies RowWrite);
+      },
+      get size() {
+        return byKey.size;
+      },
+      values: () => byKey.values(),
+    };
+  }
+
+  /** Sends the writes as unlogged batches (see cassandra-batches.ts), `concurrency` at a time. */
+  async function write(what: string, parts: ReturnType<typeof partitions>) {
+    await mapLimit(planBatches(parts.values()), concurrency, (b) =>
       (b.length === 1 ? client.execute(b[0]!.query, b[0]!.params, P) : client.batch(b, { prepare: true, logged: false })).catch((cause) => {
         throw new Error(`cassandra: ${what}`, { cause });
       }),
     );
+  }
+
+  /** Writes missing hint rows first, so a reader following the hints never misses a stored row. */
+  async function writeHints(table: "message_buckets" | "user_inbox_days", col: "bucket" | "day", keys: Map<string, [string, number]>) {
+    const todo = [...keys].filter(([k]) => !hinted.has(`${table}:${k}`));
+    if (todo.length === 0) return;
+    const idCol = table === "message_buckets" ? "conversation_id" : "user_id";
+    const insert = `INSERT INTO ${ks}.${table} (${idCol}, ${col}) VALUES (?, ?)`;
+    const parts = partitions();
+    for (const [, [id, v]] of todo) parts.add(id, () => [textKey(id)], insert, [id, v]);
+    await write(`write ${table}`, parts);
+    for (const [k] of todo) remember(`${table}:${k}`);
   }
 
   async function readReceipt(conversationId: string, userId: string): Promise<Receipt | null> {
@@ -111,18 +134,16 @@ export function createCassandraMessageStore(config: CassandraMessageStoreConfig)
     async putMessages(messages) {
       if (messages.length === 0) return;
       const hints = new Map<string, [string, number]>();
-      const groups = new Map<string, { query: string; params: unknown[] }[]>();
+      const parts = partitions();
       const insert = `INSERT INTO ${ks}.messages (${MSG_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
       for (const m of messages) {
         const bucket = Math.floor(m.seq / bucketSize);
         const k = `${m.conversationId}\u0000${bucket}`;
         hints.set(k, [m.conversationId, bucket]);
-        let g = groups.get(k);
-        if (!g) groups.set(k, (g = []));
-        g.push({ query: insert, params: [m.conversationId, bucket, ...messageParams(m)] });
+        parts.add(k, () => [textKey(m.conversationId), bigintKey(bucket)], insert, [m.conversationId, bucket, ...messageParams(m)]);
       }
       await writeHints("message_buckets", "bucket", hints);
-      await writePartitions("write messages", groups);
+      await write("write messages", parts);
     },
 
     async listMessages(conversationId: string, q: HistoryQuery) {
@@ -209,18 +230,20 @@ export function createCassandraMessageStore(config: CassandraMessageStoreConfig)
     async appendInbox(entries: InboxEntry[]) {
       if (entries.length === 0) return;
       const hints = new Map<string, [string, number]>();
-      const groups = new Map<string, { query: string; params: unknown[] }[]>();
+      const parts = partitions();
       const insert = `INSERT INTO ${ks}.user_inbox (user_id, day, created_at, conversation_id, seq, message) VALUES (?, ?, ?, ?, ?, ?)`;
+      const json = new Map<string, string>(); // one serialization per message, not per member
       for (const { userId, message: m } of entries) {
         const day = Math.floor(m.createdAt / DAY_MS);
         const k = `${userId}\u0000${day}`;
         hints.set(k, [userId, day]);
-        let g = groups.get(k);
-        if (!g) groups.set(k, (g = []));
-        g.push({ query: insert, params: [userId, day, new Date(m.createdAt), m.conversationId, m.seq, JSON.stringify(m)] });
+        const id = `${m.conversationId}/${m.seq}`;
+        let body = json.get(id);
+        if (body === undefined) json.set(id, (body = JSON.stringify(m)));
+        parts.add(k, () => [textKey(userId), intKey(day)], insert, [userId, day, new Date(m.createdAt), m.conversationId, m.seq, body]);
       }
       await writeHints("user_inbox_days", "day", hints);
-      await writePartitions("append inbox", groups);
+      await write("append inbox", parts);
     },
 
     async listInbox(userId, sinceMs, limit) {
