@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { access, mkdir, open, readdir, readFile, rename, rm, stat as fsStat, writeFile, type FileHandle } from "node:fs/promises";
+import { access, copyFile, mkdir, open, readdir, readFile, rename, rm, stat as fsStat, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { invalid, notFound } from "@chat4all/kernel";
 import type { BlobStore, PresignPostInput } from "./blob-store.ts";
@@ -234,6 +234,28 @@ export function createLocalBlobStore(config: LocalBlobStoreConfig): BlobStore {
       checkKey(key);
       const s = await readSidecar(key);
       return s ? { size: s.size, contentType: s.contentType } : null;
+    },
+
+    async copy(from, to) {
+      checkKey(from);
+      checkKey(to);
+      const src = await readSidecar(from);
+      if (!src) throw notFound("NO_SUCH_OBJECT", `no object ${from}`);
+      const tmp = join(dirs.tmp, `${randomUUID()}.bin`);
+      try {
+        await copyFile(dataPath(from), tmp);
+        // The size of the bytes actually copied (the source may have been replaced meanwhile).
+        const size = (await fsStat(tmp)).size;
+        await mkdir(dirname(dataPath(to)), { recursive: true });
+        await rename(tmp, dataPath(to));
+        const meta = join(dirs.tmp, `${randomUUID()}.json`);
+        await writeFile(meta, JSON.stringify({ key: to, contentType: src.contentType, size } satisfies Sidecar));
+        await rename(meta, metaPath(to));
+      } catch (err) {
+        await rm(tmp, { force: true });
+        if ((err as { code?: string }).code === "ENOENT") throw notFound("NO_SUCH_OBJECT", `no object ${from}`);
+        throw err;
+      }
     },
 
     async createMultipart(key, contentType) {

@@ -1,5 +1,5 @@
 import { invalid, notFound } from "@chat4all/kernel";
-import { Client } from "minio";
+import { Client, CopyDestinationOptions, CopySourceOptions } from "minio";
 import type { BlobStore } from "./blob-store.ts";
 import { checkKey } from "./object-key.ts";
 
@@ -96,6 +96,17 @@ export function createMinioBlobStore(config: MinioBlobStoreConfig): BlobStore {
         const code = (err as { code?: string }).code;
         if (code === "NotFound" || code === "NoSuchKey") return null;
         rethrow(`stat ${key}`, err);
+      }
+    },
+
+    async copy(from, to) {
+      checkKey(to);
+      try {
+        await client.copyObject(new CopySourceOptions({ Bucket: bucket, Object: from }), new CopyDestinationOptions({ Bucket: bucket, Object: to }));
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === "NoSuchKey" || code === "NotFound") throw notFound("NO_SUCH_OBJECT", `no object ${from}`);
+        rethrow(`copy ${from} to ${to}`, err);
       }
     },
 

@@ -12,6 +12,8 @@
  * - Multipart: `createMultipart` → `presignPart` (PUT of the raw part bytes, answering an ETag
  *   header) → `completeMultipart` with the ETags assembles the object; `abortMultipart` discards it.
  * - `stat` returns the stored object's size and content type, or null.
+ * - `copy` makes an independent copy under another key (later writes or deletes of the source do
+ *   not touch it); copying a missing object fails with NO_SUCH_OBJECT.
  */
 export interface BlobStore {
   /** Creates the bucket/folder if missing; idempotent. */
@@ -19,6 +21,8 @@ export interface BlobStore {
   presignPost(p: PresignPostInput): Promise<{ url: string; fields: Record<string, string> }>;
   presignGet(key: string, expiresSec: number, opts?: { contentDisposition?: string }): Promise<string>;
   stat(key: string): Promise<{ size: number; contentType: string } | null>;
+  /** Copies the object at `from` to `to` (replacing whatever `to` held), inside the store. */
+  copy(from: string, to: string): Promise<void>;
   createMultipart(key: string, contentType: string): Promise<string>;
   presignPart(key: string, uploadId: string, partNumber: number, expiresSec: number): Promise<string>;
   completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void>;

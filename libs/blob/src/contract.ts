@@ -182,6 +182,24 @@ export function describeBlobStoreContract(label: string, make: () => Promise<Blo
       await store.delete(k); // deleting a missing key is fine
     });
 
+    test("blob store: a copy is independent of its source; copying a missing object fails", async () => {
+      const src = key("src.png");
+      const dst = key("dst.png");
+      written.push(dst);
+      const first = bytes(500, 1);
+      const p1 = await post(src, "image/png", 500, 500, 60);
+      expect((await postForm(p1.url, p1.fields, first, "image/png")).status).toBe(204);
+      await store.copy(src, dst);
+      expect(await store.stat(dst)).toEqual({ size: 500, contentType: "image/png" });
+      // The source is overwritten (its upload policy still valid), then deleted: the copy keeps the first bytes.
+      expect((await postForm(p1.url, p1.fields, bytes(500, 2), "image/png")).status).toBe(204);
+      await store.delete(src);
+      const { res, body } = await fetchBytes(await store.presignGet(dst, 60));
+      expect(res.status).toBe(200);
+      expect(sha(body)).toBe(sha(first));
+      await expect(store.copy(key("missing.bin"), key("nowhere.bin"))).rejects.toMatchObject({ code: "NO_SUCH_OBJECT" });
+    });
+
     test("blob store: a two-part multipart upload assembles the object in order", async () => {
       const k = key("big.zip");
       written.push(k);

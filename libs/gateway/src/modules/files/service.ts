@@ -7,10 +7,12 @@ import type { CompleteBody, UploadBody } from "./model.ts";
 import { contentDisposition, keySafeName, normalizeContentType, sanitizeFilename, typeAllowed } from "./names.ts";
 import { DEFAULT_FILE_SETTINGS, type FileSettings, partSizeFor } from "./settings.ts";
 
-/** The stores and logger file checks need. */
+/** The stores and logger closing uploads needs. */
 export type FileStoreDeps = Pick<GatewayDeps, "metadata" | "blobs" | "log">;
+/** What verifying an upload needs (the Ephemeral port keeps one verification per file at a time). */
+export type FileVerifyDeps = FileStoreDeps & Pick<GatewayDeps, "ephemeral">;
 /** What the files feature needs from the gateway's dependencies. */
-export type FileDeps = FileStoreDeps & { settings: { files?: FileSettings } };
+export type FileDeps = FileVerifyDeps & { settings: { files?: FileSettings } };
 
 /** Result of checking a stored object against its record. */
 interface Checked {
@@ -20,6 +22,15 @@ interface Checked {
 }
 
 const MAX_UPLOAD_TTL_SEC = 3600;
+/** A verification (copy included: up to the multipart maximum) holds its file's lock at most this long. */
+const VERIFY_LOCK_MS = 300_000;
+
+/**
+ * Where the client's bytes land. Presigned uploads write here, never at the file key itself: the
+ * key holds only what the server copied there when it verified the upload, so re-using a still
+ * valid upload URL after the file is ready cannot change what members download.
+ */
+export const uploadKey = (fileKey: string) => `incoming/${fileKey}`;
 const iso = (ms: number) => new Date(ms).toISOString();
 const settingsOf = (deps: FileDeps) => deps.settings.files ?? DEFAULT_FILE_SETTINGS;
 
@@ -50,42 +61,66 @@ export async function rejectFile(deps: FileStoreDeps, f: FileRecord): Promise<Fi
     if (!(isDomainError(err) && err.code === "FILE_STATE_CONFLICT")) throw err;
     return (await deps.metadata.getFile(f.key)) ?? f; // someone else settled it first
   }
-  const blobs = blobsOf(deps);
-  if (f.uploadId) await blobs.abortMultipart(f.key, f.uploadId).catch((err) => deps.log.warn("abort multipart upload failed", { key: f.key, err }));
-  await blobs.delete(f.key).catch((err) => deps.log.warn("delete rejected file failed", { key: f.key, err }));
+  await dropBytes(deps, f);
   return { ...f, state: "rejected" };
 }
 
+/** Removes every byte stored for a file that will never be served (best effort, logged). */
+async function dropBytes(deps: FileStoreDeps, f: FileRecord) {
+  const blobs = blobsOf(deps);
+  const failed = (what: string) => (err: unknown) => deps.log.warn(`${what} failed`, { key: f.key, err });
+  if (f.uploadId) await blobs.abortMultipart(uploadKey(f.key), f.uploadId).catch(failed("abort multipart upload"));
+  await blobs.delete(uploadKey(f.key)).catch(failed("delete upload"));
+  await blobs.delete(f.key).catch(failed("delete rejected file"));
+}
+
 /**
- * Verifies an `uploading` file: `ready` once the stored object has exactly the declared size and
- * content type, `rejected` (object deleted) when it differs, unchanged while nothing is stored yet.
- * Other states are returned as they are.
+ * Verifies an `uploading` file. The uploaded object is copied to the file key (which only the
+ * server writes) and the copy is checked: `ready` when it has exactly the declared size and content
+ * type, `rejected` (bytes deleted) when it differs, unchanged while nothing is uploaded yet or while
+ * another verification of the same file runs. Other states are returned as they are.
  */
-export async function verifyFile(deps: FileStoreDeps, f: FileRecord): Promise<Checked> {
+export async function verifyFile(deps: FileVerifyDeps, f: FileRecord): Promise<Checked> {
   if (f.state !== "uploading") return { file: f };
-  const stat = await blobsOf(deps).stat(f.key);
-  if (!stat) return { file: f };
-  let type = "";
+  const blobs = blobsOf(deps);
+  const lock = `file-verify:${f.key}`;
+  const owner = randomUUID();
+  if (!(await deps.ephemeral.setIfAbsent(lock, owner, VERIFY_LOCK_MS))) return { file: f };
   try {
-    type = normalizeContentType(stat.contentType);
-  } catch {}
-  const problem =
-    stat.size !== f.size
-      ? `the stored file has ${stat.size} bytes, ${f.size} were declared`
-      : type !== f.contentType
-        ? `the stored file is ${JSON.stringify(stat.contentType)}, ${JSON.stringify(f.contentType)} was declared`
-        : undefined;
-  if (problem) return { file: await rejectFile(deps, f), problem };
-  try {
-    await deps.metadata.updateFile(f.key, { state: "ready", size: stat.size, contentType: type });
-  } catch (err) {
-    if (!(isDomainError(err) && err.code === "FILE_STATE_CONFLICT")) throw err;
-    // Settled meanwhile (an abort or the sweeper): a rejected file must not keep its bytes.
-    const now = (await deps.metadata.getFile(f.key)) ?? f;
-    if (now.state === "rejected") await blobsOf(deps).delete(f.key).catch((e) => deps.log.warn("delete rejected file failed", { key: f.key, err: e }));
-    return { file: now };
+    if (!(await blobs.stat(uploadKey(f.key)))) return { file: f };
+    try {
+      await blobs.copy(uploadKey(f.key), f.key);
+    } catch (err) {
+      if (isDomainError(err) && err.code === "NO_SUCH_OBJECT") return { file: f };
+      throw err;
+    }
+    const stat = await blobs.stat(f.key);
+    if (!stat) return { file: f };
+    let type = "";
+    try {
+      type = normalizeContentType(stat.contentType);
+    } catch {}
+    const problem =
+      stat.size !== f.size
+        ? `the stored file has ${stat.size} bytes, ${f.size} were declared`
+        : type !== f.contentType
+          ? `the stored file is ${JSON.stringify(stat.contentType)}, ${JSON.stringify(f.contentType)} was declared`
+          : undefined;
+    if (problem) return { file: await rejectFile(deps, f), problem };
+    try {
+      await deps.metadata.updateFile(f.key, { state: "ready", size: stat.size, contentType: type });
+    } catch (err) {
+      if (!(isDomainError(err) && err.code === "FILE_STATE_CONFLICT")) throw err;
+      // Settled meanwhile (an abort or the sweeper): a rejected file must not keep its bytes.
+      const now = (await deps.metadata.getFile(f.key)) ?? f;
+      if (now.state === "rejected") await dropBytes(deps, now);
+      return { file: now };
+    }
+    await blobs.delete(uploadKey(f.key)).catch((err) => deps.log.warn("delete verified upload failed", { key: f.key, err }));
+    return { file: { ...f, state: "ready" } };
+  } finally {
+    if ((await deps.ephemeral.get(lock).catch(() => null)) === owner) await deps.ephemeral.del(lock).catch(() => {});
   }
-  return { file: { ...f, state: "ready" } };
 }
 
 /** A message's attachments after `validateAttachments`, and the grant to apply before the message is appended. */
@@ -162,7 +197,7 @@ export function createFileService(deps: FileDeps) {
       const multipartHint = b.size_bytes <= s.multipartMaxBytes ? " in one request: use a multipart upload (POST /v1/files/multipart)" : "";
       const f = declare(callerId, b, s.maxBytes, multipartHint);
       await deps.metadata.putFile(f);
-      const post = await blobs.presignPost({ key: f.key, contentType: f.contentType, minSize: f.size, maxSize: f.size, expiresSec: uploadTtl });
+      const post = await blobs.presignPost({ key: uploadKey(f.key), contentType: f.contentType, minSize: f.size, maxSize: f.size, expiresSec: uploadTtl });
       return { ...describe(f), upload_url: post.url, fields: post.fields, method: "POST", expires_at: iso(Date.now() + uploadTtl * 1000) };
     },
 
@@ -170,17 +205,17 @@ export function createFileService(deps: FileDeps) {
     async startMultipart(callerId: string, b: UploadBody) {
       const blobs = blobsOf(deps);
       const f = declare(callerId, b, s.multipartMaxBytes, "");
-      const uploadId = await blobs.createMultipart(f.key, f.contentType);
+      const uploadId = await blobs.createMultipart(uploadKey(f.key), f.contentType);
       try {
         await deps.metadata.putFile({ ...f, uploadId });
       } catch (err) {
-        await blobs.abortMultipart(f.key, uploadId).catch(() => {});
+        await blobs.abortMultipart(uploadKey(f.key), uploadId).catch(() => {});
         throw err;
       }
       const partSize = partSizeFor(f.size, s);
       const count = Math.ceil(f.size / partSize);
       const parts = await Promise.all(
-        Array.from({ length: count }, async (_, i) => ({ part_number: i + 1, url: await blobs.presignPart(f.key, uploadId, i + 1, uploadTtl) })),
+        Array.from({ length: count }, async (_, i) => ({ part_number: i + 1, url: await blobs.presignPart(uploadKey(f.key), uploadId, i + 1, uploadTtl) })),
       );
       return { ...describe(f), upload_id: encodeUploadId(f.key, uploadId), part_size: partSize, parts, expires_at: iso(Date.now() + uploadTtl * 1000) };
     },
@@ -192,7 +227,7 @@ export function createFileService(deps: FileDeps) {
       if (f.state === "uploading") {
         const parts = [...b.parts].sort((x, y) => x.part_number - y.part_number);
         if (parts.some((p, i) => i > 0 && p.part_number === parts[i - 1]!.part_number)) throw invalid("INVALID_PART", "each part_number may appear once");
-        await blobsOf(deps).completeMultipart(f.key, f.uploadId!, parts.map((p) => ({ partNumber: p.part_number, etag: p.etag })));
+        await blobsOf(deps).completeMultipart(uploadKey(f.key), f.uploadId!, parts.map((p) => ({ partNumber: p.part_number, etag: p.etag })));
         const { file, problem } = await verifyFile(deps, f);
         if (file.state === "rejected") throw invalid("FILE_REJECTED", `the file was rejected: ${problem ?? "it was aborted meanwhile"}`);
         if (file.state !== "ready") throw conflict("UPLOAD_INCOMPLETE", "the storage does not show the assembled file yet; retry");

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { type BlobStore, createLocalBlobStore } from "@chat4all/blob";
 import { conflict, createLogger, notFound } from "@chat4all/kernel";
 import type { FileRecord, MetadataStore } from "@chat4all/metadata";
-import { decodeUploadId, encodeUploadId, verifyFile } from "./service.ts";
+import { MemoryEphemeral } from "@chat4all/ephemeral";
+import { decodeUploadId, encodeUploadId, uploadKey, verifyFile } from "./service.ts";
 import { createUploadSweeper } from "./sweeper.ts";
 
 /** The file clauses of the MetadataStore contract, in memory. */
@@ -57,7 +58,7 @@ const record = (key: string, over: Partial<FileRecord> = {}): FileRecord => ({
 
 /** PUTs one part through the store's own HTTP handler; returns the status. */
 async function putPart(key: string, uploadId: string) {
-  const url = await blobs.presignPart(key, uploadId, 1, 60);
+  const url = await blobs.presignPart(uploadKey(key), uploadId, 1, 60);
   return (await blobs.handle!(new Request(url, { method: "PUT", body: new Uint8Array(10) })))!.status;
 }
 
@@ -66,7 +67,7 @@ describe("upload sweeper", () => {
     const m = fakeMetadata();
     const hourAgo = Date.now() - 3_600_000;
     const mk = async (name: string, createdAt: number, owner = "owner") => {
-      const uploadId = await blobs.createMultipart(`t/${name}`, "application/zip");
+      const uploadId = await blobs.createMultipart(uploadKey(`t/${name}`), "application/zip");
       await m.store.putFile(record(`t/${name}`, { uploadId, createdAt, ownerId: owner }));
       return uploadId;
     };
@@ -92,7 +93,7 @@ describe("upload sweeper", () => {
 
   test("files: the sweeper service sweeps on start and stops when aborted", async () => {
     const m = fakeMetadata();
-    const uploadId = await blobs.createMultipart("t/run", "application/zip");
+    const uploadId = await blobs.createMultipart(uploadKey("t/run"), "application/zip");
     await m.store.putFile(record("t/run", { uploadId, createdAt: Date.now() - 10_000 }));
     const sweeper = createUploadSweeper({ metadata: m.store, blobs, log }, { abandonAfterSec: 1, sweepIntervalSec: 3600 });
     const ctl = new AbortController();
@@ -106,7 +107,7 @@ describe("upload sweeper", () => {
 
 describe("file verification", () => {
   const upload = async (key: string, type: string, size: number) => {
-    const post = await blobs.presignPost({ key, contentType: type, minSize: size, maxSize: size, expiresSec: 60 });
+    const post = await blobs.presignPost({ key: uploadKey(key), contentType: type, minSize: size, maxSize: size, expiresSec: 60 });
     const form = new FormData();
     for (const [k, v] of Object.entries(post.fields)) form.append(k, v);
     form.append("file", new Blob([new Uint8Array(size)]));
@@ -115,7 +116,7 @@ describe("file verification", () => {
 
   test("files: a stored object matching its declaration makes the file ready; a mismatch rejects it and deletes the object", async () => {
     const m = fakeMetadata();
-    const deps = { metadata: m.store, blobs, log };
+    const deps = { metadata: m.store, blobs, log, ephemeral: new MemoryEphemeral() };
     await m.store.putFile(record("v/none"));
     expect((await verifyFile(deps, (await m.store.getFile("v/none"))!)).file.state).toBe("uploading");
 
@@ -123,6 +124,8 @@ describe("file verification", () => {
     await upload("v/ok", "application/zip", 10);
     expect((await verifyFile(deps, (await m.store.getFile("v/ok"))!)).file.state).toBe("ready");
     expect(m.files.get("v/ok")?.state).toBe("ready");
+    expect(await blobs.stat("v/ok")).toEqual({ size: 10, contentType: "application/zip" }); // served from the file key
+    expect(await blobs.stat(uploadKey("v/ok"))).toBeNull(); // the upload itself is gone
 
     await m.store.putFile(record("v/type"));
     await upload("v/type", "text/html", 10);
@@ -130,11 +133,46 @@ describe("file verification", () => {
     expect(typed.file.state).toBe("rejected");
     expect(typed.problem).toContain("text/html");
     expect(await blobs.stat("v/type")).toBeNull();
+    expect(await blobs.stat(uploadKey("v/type"))).toBeNull();
 
     await m.store.putFile(record("v/size"));
     await upload("v/size", "application/zip", 11);
     expect((await verifyFile(deps, (await m.store.getFile("v/size"))!)).problem).toContain("11 bytes");
     expect(await blobs.stat("v/size")).toBeNull();
+    expect(await blobs.stat(uploadKey("v/size"))).toBeNull();
+  });
+
+  test("files: uploading again with a still valid URL after the file is ready changes nothing members download", async () => {
+    const m = fakeMetadata();
+    const deps = { metadata: m.store, blobs, log, ephemeral: new MemoryEphemeral() };
+    await m.store.putFile(record("v/fixed"));
+    const post = await blobs.presignPost({ key: uploadKey("v/fixed"), contentType: "application/zip", minSize: 10, maxSize: 10, expiresSec: 60 });
+    const send = async (fill: number) => {
+      const form = new FormData();
+      for (const [k, v] of Object.entries(post.fields)) form.append(k, v);
+      form.append("file", new Blob([new Uint8Array(10).fill(fill)]));
+      return (await blobs.handle!(new Request(post.url, { method: "POST", body: form })))!.status;
+    };
+    expect(await send(1)).toBe(204);
+    expect((await verifyFile(deps, (await m.store.getFile("v/fixed"))!)).file.state).toBe("ready");
+    expect(await send(2)).toBe(204); // the storage accepts it: the policy is still valid
+    expect((await verifyFile(deps, (await m.store.getFile("v/fixed"))!)).file.state).toBe("ready");
+    const res = (await blobs.handle!(new Request(await blobs.presignGet("v/fixed", 60))))!;
+    expect([...new Uint8Array(await res.arrayBuffer())]).toEqual(new Array(10).fill(1));
+  });
+
+  test("files: a file whose verification is running elsewhere stays uploading until that one settles it", async () => {
+    const m = fakeMetadata();
+    const ephemeral = new MemoryEphemeral();
+    const deps = { metadata: m.store, blobs, log, ephemeral };
+    await m.store.putFile(record("v/busy"));
+    await upload("v/busy", "application/zip", 10);
+    await ephemeral.setIfAbsent("file-verify:v/busy", "another gateway", 60_000);
+    expect((await verifyFile(deps, (await m.store.getFile("v/busy"))!)).file.state).toBe("uploading");
+    expect(await ephemeral.get("file-verify:v/busy")).toBe("another gateway"); // not released by the loser
+    await ephemeral.del("file-verify:v/busy");
+    expect((await verifyFile(deps, (await m.store.getFile("v/busy"))!)).file.state).toBe("ready");
+    expect(await ephemeral.get("file-verify:v/busy")).toBeNull();
   });
 
   test("files: multipart upload ids round-trip and anything else decodes to null", () => {
