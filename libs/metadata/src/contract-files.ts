@@ -69,7 +69,7 @@ export function describeFileClauses(ctx: ContractContext): void {
     await expectDomainError(store.attachFile(f.key, uid()), "not_found", "CONVERSATION_NOT_FOUND");
   });
 
-  test("metadata: staleUploads lists multipart uploads still uploading that started before the cutoff, oldest first", async () => {
+  test("metadata: staleUploads lists uploads of both kinds still uploading that started before the cutoff, oldest first", async () => {
     const { store } = ctx.m;
     const u = await newUser(store);
     const cutoff = Date.now() - 3_600_000;
@@ -77,12 +77,12 @@ export function describeFileClauses(ctx: ContractContext): void {
     const old = file(u.id, { uploadId: "b", createdAt: cutoff - 10_000 });
     const fresh = file(u.id, { uploadId: "c", createdAt: cutoff + 10_000 });
     const done = file(u.id, { uploadId: "d", createdAt: cutoff - 30_000 });
-    const single = file(u.id, { createdAt: cutoff - 30_000 });
+    const single = file(u.id, { createdAt: cutoff - 25_000 });
     for (const f of [old, oldest, fresh, done, single]) await store.putFile(f);
     await store.updateFile(done.key, { state: "ready" });
     const mine = new Set([oldest, old, fresh, done, single].map((f) => f.key));
     const stale = (await store.staleUploads(cutoff, 1000)).filter((f) => mine.has(f.key));
-    expect(stale).toEqual([oldest, old]);
+    expect(stale).toEqual([single, oldest, old]);
     expect(await store.staleUploads(cutoff, 1)).toHaveLength(1);
   });
 }

@@ -63,7 +63,7 @@ export interface MetadataStore {
   fileVisibleTo(key: string, userId: string): Promise<boolean>;
   /** Whether the file was attached in that conversation (so its members may send it there again). */
   fileAttachedIn(key: string, conversationId: string): Promise<boolean>;
-  /** Multipart uploads still `uploading` and started before `before` (epoch ms). */
+  /** Uploads (single POST or multipart) still `uploading` and started before `before` (epoch ms), oldest first. */
   staleUploads(before: number, limit: number): Promise<FileRecord[]>;
 
   healthy(): Promise<boolean>;

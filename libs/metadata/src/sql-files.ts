@@ -73,11 +73,11 @@ export function fileAttachedIn(db: SqlDriver, key: string, conversationId: strin
   });
 }
 
-/** Multipart uploads still uploading that started before `before`, oldest first. */
+/** Uploads (single POST or multipart) still uploading that started before `before`, oldest first. */
 export function staleUploads(db: SqlDriver, before: number, limit: number): Promise<FileRecord[]> {
   return guard("stale uploads", async () => {
     const rows = await db.query<FileRow>(
-      `SELECT ${FILE_COLS} FROM files WHERE state = 'uploading' AND upload_id IS NOT NULL AND created_at < ${ts(1)}
+      `SELECT ${FILE_COLS} FROM files WHERE state = 'uploading' AND created_at < ${ts(1)}
        ORDER BY created_at, key LIMIT $2`,
       [before, Math.max(0, Math.floor(limit))],
     );

@@ -75,7 +75,7 @@ export const PlatformEnv = v.pipe(
     C4A_FILE_UPLOAD_TTL_SEC: int(3600, 1, 3600),
     /** Lifetime of presigned download URLs. */
     C4A_FILE_VIEW_TTL_SEC: int(300, 1, 7 * 86_400),
-    /** Multipart uploads still open after this long are aborted. */
+    /** Uploads still open after this long (a single POST never sent, a multipart never completed) are closed and their bytes deleted. */
     C4A_FILE_ABANDON_AFTER_SEC: int(86_400, 1),
     /** How often each gateway looks for abandoned multipart uploads. */
     C4A_FILE_SWEEP_INTERVAL_SEC: int(300, 1),

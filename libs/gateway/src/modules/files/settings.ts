@@ -14,7 +14,7 @@ export interface FileSettings {
   uploadTtlSec: number;
   /** Lifetime of presigned download URLs. */
   viewTtlSec: number;
-  /** Multipart uploads still open after this long are aborted by the sweeper. */
+  /** Uploads (single POST never sent, multipart never completed) still open after this long are closed by the sweeper. */
   abandonAfterSec: number;
   /** How often the sweeper looks for abandoned uploads. */
   sweepIntervalSec: number;

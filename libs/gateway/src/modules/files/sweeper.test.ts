@@ -28,7 +28,7 @@ function fakeMetadata() {
       Object.assign(f, patch);
     },
     async staleUploads(before: number, limit: number) {
-      return [...files.values()].filter((f) => f.state === "uploading" && f.uploadId && f.createdAt < before).sort((a, b) => a.createdAt - b.createdAt).slice(0, limit);
+      return [...files.values()].filter((f) => f.state === "uploading" && f.createdAt < before).sort((a, b) => a.createdAt - b.createdAt).slice(0, limit);
     },
   };
   return { files, store: store as unknown as MetadataStore };
@@ -89,6 +89,22 @@ describe("upload sweeper", () => {
     expect(m.files.get("t/done")?.state).toBe("ready");
     expect(await putPart("t/done", doneId)).toBe(200);
     expect(await sweeper.sweepOnce()).toBe(0);
+  });
+
+  test("files: a single POST upload never sent is closed after the limit, and its bytes deleted", async () => {
+    const m = fakeMetadata();
+    const post = await blobs.presignPost({ key: uploadKey("t/single"), contentType: "application/zip", minSize: 10, maxSize: 10, expiresSec: 60 });
+    const form = new FormData();
+    for (const [k, v] of Object.entries(post.fields)) form.append(k, v);
+    form.append("file", new Blob([new Uint8Array(10)]));
+    expect((await blobs.handle!(new Request(post.url, { method: "POST", body: form })))!.status).toBe(204);
+    await m.store.putFile(record("t/single", { createdAt: Date.now() - 3_600_000 }));
+    await m.store.putFile(record("t/single-fresh", { createdAt: Date.now() }));
+    const sweeper = createUploadSweeper({ metadata: m.store, blobs, log }, { abandonAfterSec: 60, sweepIntervalSec: 1 });
+    expect(await sweeper.sweepOnce()).toBe(1);
+    expect(m.files.get("t/single")?.state).toBe("rejected");
+    expect(await blobs.stat(uploadKey("t/single"))).toBeNull();
+    expect(m.files.get("t/single-fresh")?.state).toBe("uploading");
   });
 
   test("files: the sweeper service sweeps on start and stops when aborted", async () => {

@@ -20,8 +20,9 @@ export type UploadSweeperSettings = Pick<FileSettings, "abandonAfterSec" | "swee
 };
 
 /**
- * A Service that, every `sweepIntervalSec`, aborts multipart uploads still open `abandonAfterSec`
- * after they started: the record becomes `rejected` and the storage drops the parts (and any object).
+ * A Service that, every `sweepIntervalSec`, closes uploads still open `abandonAfterSec` after they
+ * started — multipart uploads never completed, single POST uploads never sent: the record becomes
+ * `rejected` and the storage drops the parts and any object.
  * Safe to run in every gateway at once; failures are logged and retried on the next round.
  * `sweepOnce()` runs one round and returns how many uploads it closed.
  */
