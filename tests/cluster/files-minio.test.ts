@@ -96,6 +96,18 @@ describe("files on MinIO (cluster)", () => {
     expect(stolen.body.error.code).toBe("FILE_NOT_ACCESSIBLE");
   });
 
+  test("files/minio: re-using a still valid upload URL after the file was sent changes nothing members download", async () => {
+    const first = bytes(2048, 8);
+    const r = await presign(A, alice, "photo.png", "image/png", first.length);
+    expect(await upload(r.body, first)).toBe(204);
+    const key = r.body.file_key as string;
+    expect((await sendFile(A, alice, conversationId, { file_key: key })).status).toBe(202);
+    expect(await upload(r.body, bytes(2048, 9))).toBe(204); // MinIO accepts it: the policy has not expired
+    const got = await download((await view(B, bob, key)).body.url);
+    expect(got.res.status).toBe(200);
+    expect(sha(got.body)).toBe(sha(first));
+  });
+
   test("files/minio: MinIO itself refuses uploads that break the policy and stores nothing", async () => {
     const r = await presign(A, alice, "exact.png", "image/png", 1000);
     const key = r.body.file_key as string;
