@@ -21,7 +21,7 @@ export interface KafkaEventLogOptions {
   sessionTimeoutMs?: number;
   rebalanceTimeoutMs?: number;
   heartbeatIntervalMs?: number;
-  /** Longest a fetch waits for new records (default 100 ms). */
+  /** Longest a fetch waits for new records (default 500 ms; a fetch returns as soon as any record arrives, so this only sets how often an idle consumer polls). */
   maxWaitTimeInMs?: number;
   /** Handler retry backoff: base and cap in ms (defaults 100 and 5000). */
   retryBaseMs?: number;
@@ -252,7 +252,7 @@ export class KafkaEventLog implements EventLog {
       sessionTimeout: o.sessionTimeoutMs ?? 10_000,
       rebalanceTimeout: o.rebalanceTimeoutMs ?? 10_000,
       heartbeatInterval: o.heartbeatIntervalMs ?? 1_000,
-      maxWaitTimeInMs: o.maxWaitTimeInMs ?? 100,
+      maxWaitTimeInMs: o.maxWaitTimeInMs ?? 500,
     });
     let crashed: (err: unknown) => void = () => {};
     const crash = new Promise<never>((_, reject) => (crashed = reject));
