@@ -1,5 +1,5 @@
 import { subjects } from "@chat4all/bus";
-import { type DomainError, createLimiter, isDomainError, singleFlight } from "@chat4all/kernel";
+import { type DomainError, isDomainError, singleFlight } from "@chat4all/kernel";
 import { type Delivery, decodeDelivery, decodeMembershipChange, encodeDelivery, presenceKey } from "@chat4all/pipeline";
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import * as v from "valibot";
@@ -8,7 +8,7 @@ import { authenticate } from "../http/auth-guard.ts";
 import type { createMessageService } from "../modules/messages/service.ts";
 import { ClientFrame, errorFrame } from "./frames.ts";
 import { type Ws, createRegistry, createVirtualSocket, topic } from "./registry.ts";
-import { replayConversation } from "./replay.ts";
+import { createResumer } from "./resume.ts";
 
 /** Per-socket state; kept small (tens of thousands of sockets per instance). */
 export interface Conn {
@@ -42,10 +42,6 @@ export interface Conn {
 const PRESENCE_TTL_MS = 60_000;
 const MAX_BAD_FRAMES = 10;
 const TYPING_MIN_INTERVAL_MS = 1_000;
-/** At most this many members' presence is reported after a RESUME. */
-const PRESENCE_SNAPSHOT_MAX = 500;
-/** History reads of replays in flight at once on one instance (the rest wait their turn). */
-const REPLAY_READS_MAX = 256;
 /** Bytes queued for one socket beyond which it is a slow consumer (Bun drops past BACKPRESSURE_LIMIT). */
 const SLOW_CONSUMER_BYTES = 1024 * 1024;
 const BACKPRESSURE_LIMIT = 2 * 1024 * 1024;
@@ -64,21 +60,8 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
   const { bus, log } = deps;
   const instance = deps.settings.instanceId;
   let server: Server<Conn> | undefined;
-  const replayLimit = createLimiter(REPLAY_READS_MAX);
-  // Sockets resuming one conversation from one position share its history read (a reconnect storm
-  // brings every device of every member back at once, mostly from the same seq).
-  const historyPage = singleFlight(
-    (conversationId: string, after: number, limit: number) => `${conversationId}\n${after}\n${limit}`,
-    (conversationId: string, after: number, limit: number) =>
-      replayLimit(() => deps.messages.listMessages(conversationId, { afterSeq: after, limit, order: "asc" })),
-  );
   // Devices of one user connecting together share the conversation list (one RPC, not one per socket).
   const conversationsOf = singleFlight((userId: string) => userId, (userId: string) => deps.metadata.listConversations(userId));
-  // Presence of users with no socket here, asked by many RESUMEs at once: one Ephemeral read each.
-  const isOnlineElsewhere = singleFlight(
-    (userId: string) => userId,
-    (userId: string) => deps.ephemeral.members(presenceKey(userId)).then((m) => m.length > 0, () => false),
-  );
   const framesIn = deps.metrics?.counter("ws_frames_in_total", "Client frames by type.");
   const liveMessages = deps.metrics?.counter("live_messages_total", "Live message frames handed to local sockets (per conversation, once per instance).");
   let nextId = 1;
@@ -89,6 +72,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
     // the client is too slow: close it with SLOW_CONSUMER so it reconnects and RESUMEs the gap.
     if (ws.send(frame) === 0 && ws.readyState === 1) closeSlow(ws);
   };
+  const resumer = createResumer({ deps, messages, registry, send });
   const slowClosed = deps.metrics?.counter("ws_slow_consumers_total", "Sockets closed because they could not keep up.");
   function closeSlow(ws: Ws) {
     slowClosed?.();
@@ -114,11 +98,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
       liveMessages?.();
       server?.publish(topic(conversationId), d.frame);
       for (const vs of registry.virtualSubscribers(topic(conversationId)) ?? []) send(vs, d.frame);
-      for (const ws of conns) {
-        const buffer = ws.data.resuming?.get(conversationId);
-        if (buffer) buffer.push(d);
-        else if (ws.data.tailing?.has(conversationId)) deliverAfterReplay(ws, conversationId, d);
-      }
+      for (const ws of conns) if (ws.data.resuming || ws.data.tailing) resumer.live(ws, conversationId, d);
       return;
     }
     for (const ws of conns) if (ws.data.interactive && ws.data.userId !== d.from) send(ws, d.frame);
@@ -188,105 +168,8 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
         return send(ws, JSON.stringify({ type: "SENT", ...r }));
       }
       case "RESUME":
-        return resume(ws, f.positions);
+        return resumer.resume(ws, f.positions);
     }
-  }
-
-  async function resume(ws: Ws, positions: Record<string, number>) {
-    const conn = ws.data;
-    const wanted: [string, number][] = [];
-    for (const [conversationId, asked] of Object.entries(positions)) {
-      if (conn.resuming?.has(conversationId)) continue; // a replay of it is already running
-      const position = Math.max(asked, conn.replayedUpTo?.get(conversationId) ?? 0);
-      if (!(await deps.members.roleOf(conversationId, conn.userId))) {
-        send(ws, errorFrame("NOT_A_MEMBER", `not a member of ${conversationId}`));
-        continue;
-      }
-      conn.resuming ??= new Map();
-      conn.resuming.set(conversationId, []);
-      ws.unsubscribe(topic(conversationId));
-      registry.join(ws, conversationId);
-      wanted.push([conversationId, position]);
-    }
-    // Conversations replay side by side (each in its own seq order; the instance-wide read limiter
-    // keeps the store's load bounded): a device with many conversations catches up in one round.
-    await Promise.all(wanted.map(([conversationId, position]) => replayOne(ws, conversationId, position)));
-    if (ws.readyState === 1 && wanted.length > 0) await presenceSnapshot(ws, wanted.map(([c]) => c));
-  }
-
-  /** Replays one conversation to a socket that RESUMEd it; a failure leaves it live and answers RESUME_FAILED. */
-  async function replayOne(ws: Ws, conversationId: string, position: number) {
-    const conn = ws.data;
-    if (ws.readyState !== 1) return;
-    try {
-      await replayConversation({
-        conversationId,
-        from: position,
-        userId: conn.userId,
-        // Bounded across the instance: a reconnect storm queues here instead of overrunning the store.
-        load: (after, limit) => historyPage(conversationId, after, limit),
-        render: (list) => messages.render(conversationId, conn.userId, list),
-        takeBuffered: () => {
-          const buf = conn.resuming?.get(conversationId) ?? [];
-          conn.resuming?.set(conversationId, []);
-          return buf;
-        },
-        send: (frame) => send(ws, frame),
-        caughtUp: (last) => {
-          (conn.replayedUpTo ??= new Map()).set(conversationId, last);
-          // Tail the live stream only past what the store gave (a position ahead of the store goes live at once).
-          endReplay(ws, conversationId, last > position ? last : undefined);
-          if (ws.readyState === 1 && conn.convs.includes(conversationId))
-            send(ws, JSON.stringify({ type: "RESUMED", conversation_id: conversationId, from_sequence: position, to_sequence: last }));
-        },
-      });
-    } catch (err) {
-      // The replay failed (the store is unreachable, …): back to live delivery, and the client may RESUME again.
-      endReplay(ws, conversationId);
-      log.warn("replay failed", { conversationId, err });
-      if (ws.readyState === 1) send(ws, errorFrame("RESUME_FAILED", `replay of ${conversationId} failed; send RESUME again`, conversationId));
-    }
-  }
-
-  /**
-   * Ends a replay of a conversation on a socket. After a complete replay up to `last`, live frames
-   * the store already gave it may still be on their way from fanout: the socket tails the live
-   * stream (see `Conn.tailing`) until it passes `last`. After a failed replay it goes live at once.
-   */
-  function endReplay(ws: Ws, conversationId: string, last?: number) {
-    const conn = ws.data;
-    conn.resuming?.delete(conversationId);
-    if (conn.resuming?.size === 0) conn.resuming = undefined;
-    conn.tailing?.delete(conversationId);
-    if (ws.readyState !== 1 || !conn.convs.includes(conversationId)) return;
-    if (last === undefined) ws.subscribe(topic(conversationId));
-    else (conn.tailing ??= new Map()).set(conversationId, last);
-  }
-
-  /** A live message for a socket tailing a conversation after its replay. */
-  function deliverAfterReplay(ws: Ws, conversationId: string, d: Delivery) {
-    const conn = ws.data;
-    if (d.seq <= (conn.tailing?.get(conversationId) ?? 0)) return; // the replay sent it already
-    conn.tailing?.delete(conversationId);
-    if (conn.tailing?.size === 0) conn.tailing = undefined;
-    send(ws, d.frame);
-    // Live frames of a conversation arrive in seq order: every later one is newer, so native
-    // delivery takes over (this frame was published before the subscription: no repeat).
-    if (ws.readyState === 1 && conn.convs.includes(conversationId)) ws.subscribe(topic(conversationId));
-  }
-
-  /** After a RESUME: who among the members of those conversations is online now (bounded). */
-  async function presenceSnapshot(ws: Ws, conversationIds: string[]) {
-    const others = new Set<string>();
-    for (const c of conversationIds) {
-      for (const m of await deps.members.members(c)) if (m.userId !== ws.data.userId) others.add(m.userId);
-      if (others.size >= PRESENCE_SNAPSHOT_MAX) break;
-    }
-    const ids = [...others].slice(0, PRESENCE_SNAPSHOT_MAX);
-    const online = await Promise.all(ids.map((id) => (registry.userSockets(id)?.size ? true : isOnlineElsewhere(id))));
-    ids.forEach((id, i) => {
-      if (online[i] && ws.readyState === 1) send(ws, JSON.stringify({ type: "PRESENCE", user_id: id, online: true }));
-    });
   }
 
   const websocket: WebSocketHandler<Conn> = {
@@ -385,7 +268,7 @@ export function createHub(deps: GatewayDeps, messages: ReturnType<typeof createM
         onClose();
       });
       websocket.open?.(vs as ServerWebSocket<Conn>);
-      if (Object.keys(positions).length > 0) await resume(vs, positions);
+      if (Object.keys(positions).length > 0) await resumer.resume(vs, positions);
       return { close: () => vs.close() };
     },
     setServer(s: Server<Conn>) {
