@@ -5,6 +5,7 @@ import { subjects } from "@chat4all/bus";
 import { encodeDelivery } from "@chat4all/pipeline";
 import { connect } from "nats";
 import { call, eventually, newUser, openSocket } from "../support/client.ts";
+import { clusterApp } from "../support/cluster.ts";
 
 const A = process.env.C4A_GATEWAY_A ?? "http://127.0.0.1:3000";
 const B = process.env.C4A_GATEWAY_B ?? "http://127.0.0.1:3001";
@@ -115,4 +116,22 @@ describe("realtime across instances", () => {
       ws.close();
     }
   }, 60_000);
+
+  test("cluster: a socket that cannot be set up because metadata is down is closed with 1013 (retry), not 1008 (bad token)", async () => {
+    const u = await newUser(A, "down");
+    await clusterApp("kill", "metadata");
+    try {
+      const ws = await openSocket(B, u.token);
+      expect((await ws.waitClosed(15_000))?.code).toBe(1013);
+    } finally {
+      await clusterApp("start", "metadata");
+    }
+    const again = await eventually(async () => {
+      const ws = await openSocket(B, u.token);
+      await Bun.sleep(300);
+      if (ws.closed) return undefined;
+      return ws;
+    }, 30_000, 500);
+    again.close();
+  }, 90_000);
 });
