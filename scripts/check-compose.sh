@@ -21,7 +21,7 @@ bin="$root/.cache/compose-go/$COMPOSE_GO_VERSION/bin"
 if [[ ! -x "$bin/cmd" ]]; then
   echo "check-compose: building compose-go $COMPOSE_GO_VERSION (once)"
   mkdir -p "$bin"
-  GOBIN="$bin" GOFLAGS=-mod=mod go install "github.com/compose-spec/compose-go/v2/cmd@$COMPOSE_GO_VERSION"
+  (cd "$bin" && GOBIN="$bin" go install "github.com/compose-spec/compose-go/v2/cmd@$COMPOSE_GO_VERSION")
 fi
 "$bin/cmd" compose.yaml >/dev/null
 echo "check-compose: compose-go $COMPOSE_GO_VERSION accepts compose.yaml (the loader of docker compose config)"
