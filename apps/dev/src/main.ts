@@ -10,6 +10,7 @@ import {
   loadConfig,
   metadataInProcess,
   openCore,
+  outboxRelayService,
   startSimulators,
   usesDevSecret,
   workerServices,
@@ -37,6 +38,7 @@ const gateway = await gatewayService(config, infra, core, log, {
 });
 const workers = await workerServices(infra, core, log, ["ingest", "fanout", "status"]);
 const channels = await channelServices(config, infra, core.events, log, ["connectors", "notifier"], simulators.urls);
-const code = await runServices([gateway, ...workers, simulators.service, ...channels], { log: log.info });
+const relay = outboxRelayService(async () => core.events, local.outbox, log);
+const code = await runServices([gateway, ...workers, relay, simulators.service, ...channels], { log: log.info });
 await closer.closeAll();
 process.exit(code);

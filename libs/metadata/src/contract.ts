@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe } from "bun:test";
-import type { Metadata } from "./create.ts";
+import type { LocalMetadata } from "./create.ts";
 import { describeConversationClauses } from "./contract-conversations.ts";
 import { describeFileClauses } from "./contract-files.ts";
+import { describeOutboxClauses } from "./contract-outbox.ts";
 import type { ContractContext } from "./contract-helpers.ts";
 import { describeSequencerClauses } from "./contract-sequencer.ts";
 import { describeUserClauses } from "./contract-users.ts";
@@ -13,14 +14,14 @@ export interface MetadataContractOptions {
 }
 
 /**
- * Asserts every clause of the MetadataStore and Sequencer contracts against one store made by
+ * Asserts every clause of the MetadataStore, Sequencer and Outbox contracts against one store made by
  * `make` (shared by all tests, which isolate themselves through fresh ids and usernames); the suite
  * calls `init()` itself and closes the store at the end.
  */
-export function describeMetadataContract(label: string, make: () => Promise<Metadata>, opts: MetadataContractOptions = {}): void {
+export function describeMetadataContract(label: string, make: () => Promise<LocalMetadata>, opts: MetadataContractOptions = {}): void {
   describe(`metadata contract (${label})`, () => {
-    let made: Metadata | undefined;
-    const ctx: ContractContext = {
+    let made: LocalMetadata | undefined;
+    const ctx: ContractContext & { readonly m: LocalMetadata } = {
       get m() {
         if (!made) throw new Error("metadata contract: store was not created");
         return made;
@@ -37,5 +38,6 @@ export function describeMetadataContract(label: string, make: () => Promise<Meta
     describeConversationClauses(ctx);
     describeFileClauses(ctx);
     describeSequencerClauses(ctx);
+    describeOutboxClauses(ctx);
   });
 }

@@ -1,6 +1,6 @@
 import { createPgDriver } from "./driver-pg.ts";
 import { createPgliteDriver } from "./driver-pglite.ts";
-import type { MetadataStore, Sequencer } from "./metadata-store.ts";
+import type { MetadataStore, Outbox, Sequencer } from "./metadata-store.ts";
 import { SqlMetadata } from "./metadata-sql.ts";
 import type { SqlDriver } from "./sql-driver.ts";
 
@@ -9,10 +9,15 @@ export type MetadataConfig =
   | { backend: "pglite"; dataDir?: string }
   | { backend: "postgres"; url: string; poolSize?: number; schema?: string };
 
-/** The store and the sequencer (one object over one connection pool); call `store.init()` before use. */
+/** The store and the sequencer, local or behind RPC; call `store.init()` on a local one before use. */
 export interface Metadata {
   store: MetadataStore;
   sequencer: Sequencer;
+}
+
+/** The metadata database itself: also its outbox, which only the process owning it relays. */
+export interface LocalMetadata extends Metadata {
+  outbox: Outbox;
 }
 
 /** A SqlDriver for the configured backend; throws `unknown metadata backend: "x"` otherwise. */
@@ -28,7 +33,7 @@ export function createSqlDriver(config: MetadataConfig): SqlDriver {
 }
 
 /** Metadata store and sequencer for the configured backend (same SQL and migrations on both). */
-export function createMetadata(config: MetadataConfig): Metadata {
+export function createMetadata(config: MetadataConfig): LocalMetadata {
   const sql = new SqlMetadata(createSqlDriver(config));
-  return { store: sql, sequencer: sql };
+  return { store: sql, sequencer: sql, outbox: sql };
 }

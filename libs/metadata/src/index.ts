@@ -12,8 +12,11 @@ export type {
   FileRecord,
   AllocateRequest,
   AllocateResult,
+  Outbox,
+  OutboxRecord,
+  ClaimedRecord,
 } from "./metadata-store.ts";
-export { createMetadata, createSqlDriver, type Metadata, type MetadataConfig } from "./create.ts";
+export { createMetadata, createSqlDriver, type LocalMetadata, type Metadata, type MetadataConfig } from "./create.ts";
 export { SqlMetadata } from "./metadata-sql.ts";
 export type { SqlDriver, SqlExecutor } from "./sql-driver.ts";
 export { createPgDriver, type PgDriverConfig } from "./driver-pg.ts";

@@ -2,6 +2,7 @@ import type { Channel } from "@chat4all/kernel";
 import type {
   AllocateRequest,
   AllocateResult,
+  ClaimedRecord,
   Conversation,
   FileRecord,
   Identity,
@@ -9,6 +10,7 @@ import type {
   MetadataStore,
   NewConversation,
   NewUser,
+  Outbox,
   RefreshToken,
   Role,
   Sequencer,
@@ -19,6 +21,7 @@ import { containsPattern, guard, ms, toUser, ts, USER_COLS, type UserRow } from 
 import * as conversations from "./sql-conversations.ts";
 import type { SqlDriver } from "./sql-driver.ts";
 import * as files from "./sql-files.ts";
+import { ackOutbox, claimOutbox, writeOutbox } from "./sql-outbox.ts";
 import { allocateSeqs, lastSeqOf } from "./sql-sequencer.ts";
 import { allocateBatch } from "./sql-sequencer-batch.ts";
 
@@ -27,7 +30,7 @@ type IdentityRow = { user_id: string; channel: ExternalChannel; external_id: str
 const toIdentity = (r: IdentityRow): Identity => ({ userId: r.user_id, channel: r.channel, externalId: r.external_id });
 
 /** MetadataStore and Sequencer over any SqlDriver (PostgreSQL or PGlite: same SQL, same migrations). */
-export class SqlMetadata implements MetadataStore, Sequencer {
+export class SqlMetadata implements MetadataStore, Sequencer, Outbox {
   constructor(private readonly db: SqlDriver) {}
 
   init(): Promise<void> {
@@ -37,14 +40,25 @@ export class SqlMetadata implements MetadataStore, Sequencer {
   }
 
   createUser(u: NewUser): Promise<User> {
-    return guard("create user", async () => {
-      const [row] = await this.db.query<UserRow>(
-        `INSERT INTO users (id, username, email, name, password_hash, avatar_url)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${USER_COLS}`,
-        [u.id, u.username, u.email, u.name, u.passwordHash, u.avatarUrl ?? null],
-      );
-      return toUser(row as UserRow);
-    });
+    return guard("create user", () =>
+      this.db.transaction(async (tx) => {
+        const [row] = await tx.query<UserRow>(
+          `INSERT INTO users (id, username, email, name, password_hash, avatar_url)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${USER_COLS}`,
+          [u.id, u.username, u.email, u.name, u.passwordHash, u.avatarUrl ?? null],
+        );
+        await writeOutbox(tx, u.announce ?? []);
+        return toUser(row as UserRow);
+      }),
+    );
+  }
+
+  claim(limit: number, leaseMs: number): Promise<ClaimedRecord[]> {
+    return claimOutbox(this.db, limit, leaseMs);
+  }
+
+  ack(ids: string[]): Promise<void> {
+    return ackOutbox(this.db, ids);
   }
 
   getUser(id: string): Promise<User | null> {

@@ -113,7 +113,36 @@ export interface User {
   createdAt: number;
 }
 /** A new account. */
-export type NewUser = Omit<User, "createdAt" | "avatarUrl"> & { avatarUrl?: string | null };
+export type NewUser = Omit<User, "createdAt" | "avatarUrl"> & {
+  avatarUrl?: string | null;
+  /** Events announcing the account, written to the outbox in the same transaction as the user. */
+  announce?: OutboxRecord[];
+};
+
+/** An event to append to the event log once the change that produced it has committed. */
+export interface OutboxRecord {
+  topic: string;
+  key: string;
+  value: Uint8Array;
+}
+
+/** An outbox record leased to one relay. */
+export interface ClaimedRecord extends OutboxRecord {
+  id: string;
+}
+
+/**
+ * Outbox: events committed together with the metadata change they announce (so a change is never
+ * left without its event), handed to a relay that appends them to the event log and acknowledges
+ * them — at least once: a relay that dies before `ack` leaves them to be claimed again.
+ *
+ * Contract: `claim` leases up to `limit` unacknowledged records, oldest first; a record leased to one
+ * caller is not returned to another until `leaseMs` has passed; `ack` deletes records for good.
+ */
+export interface Outbox {
+  claim(limit: number, leaseMs: number): Promise<ClaimedRecord[]>;
+  ack(ids: string[]): Promise<void>;
+}
 /** A linked external identity. */
 export interface Identity {
   userId: string;

@@ -14,3 +14,4 @@ export {
   decodeMembershipChange,
 } from "./deliveries.ts";
 export { presenceKey } from "./presence.ts";
+export { type OutboxRelaySettings, createOutboxRelay } from "./outbox-relay.ts";

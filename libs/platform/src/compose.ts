@@ -4,8 +4,8 @@ import type { EventLog } from "@chat4all/eventlog";
 import { type GatewayDeps, type Mount, createGatewayApp, createGatewayServer, createStaticMount, createUploadSweeper, type FileSettings } from "@chat4all/gateway";
 import type { Logger, Service } from "@chat4all/kernel";
 import type { MessageStore } from "@chat4all/message-store";
-import type { Metadata } from "@chat4all/metadata";
-import { createFanoutService, createIngestService, createMembershipCache, createStatusService } from "@chat4all/pipeline";
+import type { Metadata, Outbox } from "@chat4all/metadata";
+import { createFanoutService, createIngestService, createMembershipCache, createOutboxRelay, createStatusService } from "@chat4all/pipeline";
 import { createRouterTransport } from "@connectrpc/connect";
 import { createConnectHandler, createMetadataClient, createMetadataService, createSequencerClient, createSequencerService } from "@chat4all/rpc";
 import { MetadataService, SequencerService } from "@chat4all/proto";
@@ -57,6 +57,26 @@ export function metadataServer(c: PlatformConfig, metadata: Metadata, log: Logge
       log.info("metadata service listening", { url: server.url.toString() });
       await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
       await server.stop();
+    },
+  };
+}
+
+/**
+ * The metadata outbox relay as a Service. The event log is opened inside the service (retried
+ * until it answers), so the metadata RPC serves even while Kafka is away; records wait meanwhile.
+ */
+export function outboxRelayService(openEvents: () => Promise<EventLog>, outbox: Outbox, log: Logger, opts: { close?: boolean } = {}): Service {
+  return {
+    name: "outbox-relay",
+    async run(signal) {
+      const aborted = new Promise<null>((r) => (signal.aborted ? r(null) : signal.addEventListener("abort", () => r(null), { once: true })));
+      const events = await Promise.race([openEvents(), aborted]);
+      if (!events) return;
+      try {
+        await createOutboxRelay({ outbox, events, log: log.child({ component: "outbox-relay" }) }).run(signal);
+      } finally {
+        if (opts.close) await events.close().catch((err) => log.warn("close failed", { resource: "event log", err }));
+      }
     },
   };
 }

@@ -5,7 +5,7 @@ import { type EventLog, createEventLog } from "@chat4all/eventlog";
 import { topicSpecs } from "@chat4all/events";
 import { type Logger, withRetry } from "@chat4all/kernel";
 import { type MessageStore, createMessageStore } from "@chat4all/message-store";
-import { type Metadata, createMetadata } from "@chat4all/metadata";
+import { type LocalMetadata, type Metadata, createMetadata } from "@chat4all/metadata";
 import { createHttpTransport, createMetadataClient, createSequencerClient } from "@chat4all/rpc";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -87,7 +87,7 @@ export function createInfra(c: PlatformConfig, log: Logger, signal?: AbortSignal
       return blobs;
     },
     /** The metadata store and sequencer themselves (the metadata app, or the embedded process). */
-    async metadataLocal(): Promise<Metadata> {
+    async metadataLocal(): Promise<LocalMetadata> {
       const m = createMetadata(embedded ? { backend: "pglite", dataDir: join(dataDir, "metadata") } : { backend: "postgres", url: c.C4A_POSTGRES_URL });
       await retry("metadata store", () => m.store.init());
       return m;

@@ -58,6 +58,7 @@ export function createMetadataClient(transport: Transport, opts: { timeoutMs?: n
             name: u.name,
             passwordHash: u.passwordHash,
             avatarUrl: u.avatarUrl ?? undefined,
+            announce: u.announce?.map((r) => ({ topic: r.topic, key: r.key, value: r.value })),
           },
           callOpts,
         );

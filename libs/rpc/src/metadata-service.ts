@@ -34,6 +34,7 @@ export function createMetadataService(store: MetadataStore): ServiceImpl<typeof 
         name: req.name,
         passwordHash: req.passwordHash,
         avatarUrl: req.avatarUrl ?? null,
+        ...(req.announce.length > 0 ? { announce: req.announce.map((r) => ({ topic: r.topic, key: r.key, value: r.value })) } : {}),
       });
       return { user: userToPb(user) };
     },

@@ -56,6 +56,11 @@ const file: FileRecord = {
 const cases: Array<[keyof MetadataStore, unknown[], unknown]> = [
   ["createUser", [{ id: "u-1", username: "alice", email: "alice@example.com", name: "Alice", passwordHash: "x", avatarUrl: null }], alice],
   ["createUser", [{ id: "u-2", username: "bob", email: "b@example.com", name: "Bob", passwordHash: "y", avatarUrl: "https://cdn/b.png" }], bob],
+  [
+    "createUser",
+    [{ id: "u-2", username: "bob", email: "b@example.com", name: "Bob", passwordHash: "y", avatarUrl: null, announce: [{ topic: "user.account.created.v1", key: "u-2", value: new Uint8Array([1, 0, 255]) }] }],
+    bob,
+  ],
   ["getUser", ["u-1"], alice],
   ["getUser", ["missing"], null],
   ["getUserByUsername", ["bob"], bob],

@@ -34,18 +34,22 @@ export function createAuthService(deps: GatewayDeps) {
   }
 
   return {
-    /** Creates the account (409 on a taken username/email) and announces it on the event log. */
+    /**
+     * Creates the account (409 on a taken username/email). Its `user.account.created` event is
+     * committed with it (the metadata outbox) and relayed to the event log by the metadata service,
+     * so an account never exists without its event, even when the log is down at that moment.
+     */
     async register(b: RegisterBody) {
+      const id = crypto.randomUUID();
+      const createdAt = Date.now();
       const user = await metadata.createUser({
-        id: crypto.randomUUID(),
+        id,
         username: b.username,
         email: b.email.toLowerCase(),
         name: b.name,
         passwordHash: await passwords.hash(b.password),
+        announce: [{ topic: TOPICS.accountCreated, key: id, value: encodeAccountCreated({ userId: id, username: b.username, createdAt }) }],
       });
-      await deps.events.append(TOPICS.accountCreated, [
-        { key: user.id, value: encodeAccountCreated({ userId: user.id, username: user.username, createdAt: user.createdAt }) },
-      ]);
       return { id: user.id, username: user.username, email: user.email, name: user.name };
     },
 
