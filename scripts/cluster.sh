@@ -3,7 +3,9 @@
 # The local cluster without Docker: the servers from infra/ plus every app as its own process —
 # metadata, ingest, fanout, status, two gateway instances (:3000 and :3001), the connectors and the
 # notifier, and the simulated WhatsApp/Instagram/push providers (:3201–:3203).
-# State: .run/apps/<app>.{pid,log}. Where a Docker engine answers, `just up` uses compose.yaml instead.
+# Each app runs under scripts/supervise.sh, which starts it again if it crashes (like compose's
+# `restart: unless-stopped`); `kill <app>` simulates a crash of the whole node (app and supervisor).
+# State: .run/apps/<app>.{pid,sup,log}. Where a Docker engine answers, `just up` uses compose.yaml instead.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN="$ROOT/.run/apps"
@@ -33,17 +35,20 @@ ready_url() {
   esac
 }
 running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+supervised() { [[ -f "$RUN/$1.sup" ]] && kill -0 "$(cat "$RUN/$1.sup")" 2>/dev/null; }
 
 start_app() {
   local app=$1
-  if running "$app"; then echo "$app: already running (pid $(cat "$RUN/$app.pid"))"; return; fi
+  if running "$app" || supervised "$app"; then echo "$app: already running (pid $(cat "$RUN/$app.pid" 2>/dev/null))"; return; fi
+  rm -f "$RUN/$app.pid"
   # shellcheck disable=SC2046
   env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy \
     $(bash "$ROOT/infra/env.sh") C4A_MODE=cluster C4A_LOG_LEVEL="${C4A_LOG_LEVEL:-info}" \
     C4A_CASSANDRA_KEYSPACE="${C4A_CASSANDRA_KEYSPACE:-chat4all}" $(app_env "$app") \
-    setsid nohup bun "$(app_cmd "$app")" >>"$RUN/$app.log" 2>&1 </dev/null &
-  echo $! >"$RUN/$app.pid"
-  echo "$app: started (pid $!)"
+    setsid nohup bash "$ROOT/scripts/supervise.sh" "$RUN/$app.pid" bun "$(app_cmd "$app")" >>"$RUN/$app.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$app.sup"
+  for _ in $(seq 1 50); do [[ -s "$RUN/$app.pid" ]] && break; sleep 0.1; done
+  echo "$app: started (pid $(cat "$RUN/$app.pid" 2>/dev/null))"
 }
 
 wait_ready() {
@@ -63,14 +68,28 @@ wait_ready() {
 }
 
 stop_app() {
-  local app=$1 pid
-  running "$app" || { rm -f "$RUN/$app.pid"; return 0; }
-  pid=$(cat "$RUN/$app.pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$RUN/$app.pid"
+  local app=$1 pid="" sup=""
+  running "$app" && pid=$(cat "$RUN/$app.pid")
+  supervised "$app" && sup=$(cat "$RUN/$app.sup")
+  if [[ -z $pid && -z $sup ]]; then rm -f "$RUN/$app.pid" "$RUN/$app.sup"; return 0; fi
+  # The supervisor passes SIGTERM on and does not restart; an app without one gets it directly.
+  if [[ -n $sup ]]; then kill -TERM "$sup" 2>/dev/null || true; else kill -TERM "$pid" 2>/dev/null || true; fi
+  for _ in $(seq 1 100); do
+    { [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; } || { [[ -n $sup ]] && kill -0 "$sup" 2>/dev/null; } || break
+    sleep 0.1
+  done
+  if [[ -n $sup ]]; then kill -KILL "$sup" 2>/dev/null || true; fi
+  if [[ -n $pid ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$RUN/$app.pid" "$RUN/$app.sup"
   echo "$app: stopped"
+}
+
+kill_app() { # a crash of the whole node: no graceful stop, no restart
+  local app=$1
+  if supervised "$app"; then kill -KILL "$(cat "$RUN/$app.sup")" 2>/dev/null || true; fi
+  if running "$app"; then kill -KILL "$(cat "$RUN/$app.pid")" 2>/dev/null || true; fi
+  rm -f "$RUN/$app.pid" "$RUN/$app.sup"
+  echo "$app: killed"
 }
 
 case "${1:-}" in
@@ -94,6 +113,6 @@ case "${1:-}" in
   logs) if [[ -n ${2:-} ]]; then tail -n 100 -f "$RUN/$2.log"; else tail -n 20 -f "$RUN"/*.log; fi ;;
   start) start_app "$2" && wait_ready "$2" ;;
   restart) stop_app "$2" && start_app "$2" && wait_ready "$2" ;;
-  kill) running "$2" && kill -KILL "$(cat "$RUN/$2.pid")" && rm -f "$RUN/$2.pid"; echo "$2: killed" ;;
+  kill) kill_app "$2" ;;
   *) sed -n '2,5p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

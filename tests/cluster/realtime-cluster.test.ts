@@ -54,7 +54,11 @@ describe("realtime across instances", () => {
         return { ws, from };
       }),
     );
-    // Live traffic during the storm.
+    // Every RESUME is being handled (its first replayed frame arrived) before the live traffic starts:
+    // a live frame that reached a socket before its RESUME was handled would come again in the replay
+    // (docs/websocket-protocol.md); from here on each socket must get every seq once, in order.
+    await Promise.all(clients.map(({ ws, from }) => ws.next((f) => f.type === "MESSAGE" && f.sequence_number === from + 1, 30_000)));
+    // Live traffic during the storm (replays and tails of the live stream may still be running).
     for (let i = 0; i < 20; i++) await send(owner, conversationId, `during ${i}`, i % 2 ? A : B);
     for (const { ws, from } of clients) {
       await eventually(async () => ws.frames.filter((f) => f.type === "MESSAGE" && f.sequence_number === 80).length > 0, 30_000);
