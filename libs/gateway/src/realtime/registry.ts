@@ -87,7 +87,9 @@ export function createRegistry(
       if (at < 0) return;
       ws.data.convs.splice(at, 1);
       ws.data.resuming?.delete(conversationId);
+      if (ws.data.resuming?.size === 0) ws.data.resuming = undefined;
       ws.data.tailing?.delete(conversationId);
+      if (ws.data.tailing?.size === 0) ws.data.tailing = undefined;
       try {
         ws.unsubscribe(topic(conversationId));
       } catch {

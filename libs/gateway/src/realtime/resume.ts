@@ -106,6 +106,7 @@ export function createResumer(p: {
     conn.resuming?.delete(conversationId);
     if (conn.resuming?.size === 0) conn.resuming = undefined;
     conn.tailing?.delete(conversationId);
+    if (conn.tailing?.size === 0) conn.tailing = undefined;
     if (ws.readyState !== 1 || !conn.convs.includes(conversationId)) return;
     if (last === undefined) ws.subscribe(topic(conversationId));
     else (conn.tailing ??= new Map()).set(conversationId, last);
