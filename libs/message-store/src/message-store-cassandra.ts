@@ -77,9 +77,6 @@ export function createCassandraMessageStore(config: CassandraMessageStoreConfig)
         if (!p) byKey.set(key, (p = { replicas: replicasOf(routingKey(routing())), rows: [] }));
         p.rows.push({ query, params, bytes: estimateBytes(params) } satisfies RowWrite);
       },
-      get size() {
-        return byKey.size;
-      },
       values: () => byKey.values(),
     };
   }
